@@ -1,0 +1,230 @@
+// The context switch.
+//
+// A context is a stack pointer. Switching pushes the callee-saved state of the running code on
+// its own stack, stores the stack pointer into `from`, loads `to`'s stack pointer and pops
+// the state that was pushed when `to` was switched out. Everything caller-saved is already
+// dead at the call by the ABI, so this is the complete state of a suspended function call.
+//
+//   x86_64 (SysV): rbp rbx r12-r15, then 16 bytes holding the x87 control word (at sp+0)
+//                  and MXCSR (at sp+8), so rounding modes and exception masks travel with
+//                  the goroutine, not the thread.
+//   arm64 (AAPCS64): x19-x28, x29 (fp), x30 (lr), d8-d15 and FPCR in a 176-byte frame.
+//
+// A new context is given a fake frame whose "return address" is a trampoline that moves
+// the saved entry/arg registers into place and calls tc_context_start, which never returns.
+//
+// Around the raw switch, tc_switch keeps three pieces of per-thread runtime state right:
+//   * Swift's dynamic exclusivity checking keeps a thread-local set of live accesses. A
+//     goroutine's accesses are popped into its own two-word buffer when it switches out and
+//     pushed back when it resumes (swift_task_exit/enterThreadLocalContext, the same entry
+//     points the concurrency runtime uses per Task). Weakly linked.
+//   * ThreadSanitizer fibers: each goroutine is a fiber; __tsan_switch_to_fiber before the
+//     switch (flag 0: the switch synchronizes, like our run-queue hand-off does).
+//   * AddressSanitizer: __sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber
+//     tell it which stack is live so it does not report the other stacks' frames.
+#define _GNU_SOURCE
+#include "CContext.h"
+
+#include <pthread.h>
+#include <string.h>
+
+#if defined(__APPLE__)
+#define TC_ASM_SYM(name) "_" #name
+#define TC_ASM_TYPE(name)
+#define TC_ASM_SIZE(name)
+#else
+#define TC_ASM_SYM(name) #name
+#define TC_ASM_TYPE(name) ".type " #name ", @function\n"
+#define TC_ASM_SIZE(name) ".size " #name ", .-" #name "\n"
+#endif
+
+void tc_context_switch_asm(void **save_sp, void *load_sp);
+void tc_context_trampoline_asm(void);
+
+#if defined(__x86_64__)
+__asm__(
+    ".text\n"
+    ".globl " TC_ASM_SYM(tc_context_switch_asm) "\n"
+    TC_ASM_TYPE(tc_context_switch_asm)
+    ".p2align 4\n"
+    TC_ASM_SYM(tc_context_switch_asm) ":\n"
+    "  pushq %rbp\n"
+    "  pushq %rbx\n"
+    "  pushq %r12\n"
+    "  pushq %r13\n"
+    "  pushq %r14\n"
+    "  pushq %r15\n"
+    "  subq $16, %rsp\n"
+    "  stmxcsr 8(%rsp)\n"
+    "  fnstcw (%rsp)\n"
+    "  movq %rsp, (%rdi)\n"
+    "  movq %rsi, %rsp\n"
+    "  ldmxcsr 8(%rsp)\n"
+    "  fldcw (%rsp)\n"
+    "  addq $16, %rsp\n"
+    "  popq %r15\n"
+    "  popq %r14\n"
+    "  popq %r13\n"
+    "  popq %r12\n"
+    "  popq %rbx\n"
+    "  popq %rbp\n"
+    "  ret\n"
+    TC_ASM_SIZE(tc_context_switch_asm)
+    ".globl " TC_ASM_SYM(tc_context_trampoline_asm) "\n"
+    TC_ASM_TYPE(tc_context_trampoline_asm)
+    ".p2align 4\n"
+    TC_ASM_SYM(tc_context_trampoline_asm) ":\n"
+    "  movq %r13, %rdi\n"
+    "  callq *%r12\n"
+    "  ud2\n"
+    TC_ASM_SIZE(tc_context_trampoline_asm));
+#elif defined(__aarch64__)
+__asm__(
+    ".text\n"
+    ".globl " TC_ASM_SYM(tc_context_switch_asm) "\n"
+    TC_ASM_TYPE(tc_context_switch_asm)
+    ".p2align 4\n"
+    TC_ASM_SYM(tc_context_switch_asm) ":\n"
+    "  sub sp, sp, #176\n"
+    "  stp x19, x20, [sp, #0]\n"
+    "  stp x21, x22, [sp, #16]\n"
+    "  stp x23, x24, [sp, #32]\n"
+    "  stp x25, x26, [sp, #48]\n"
+    "  stp x27, x28, [sp, #64]\n"
+    "  stp x29, x30, [sp, #80]\n"
+    "  stp d8, d9, [sp, #96]\n"
+    "  stp d10, d11, [sp, #112]\n"
+    "  stp d12, d13, [sp, #128]\n"
+    "  stp d14, d15, [sp, #144]\n"
+    "  mrs x9, fpcr\n"
+    "  str x9, [sp, #160]\n"
+    "  mov x9, sp\n"
+    "  str x9, [x0]\n"
+    "  mov sp, x1\n"
+    "  ldr x9, [sp, #160]\n"
+    "  msr fpcr, x9\n"
+    "  ldp x19, x20, [sp, #0]\n"
+    "  ldp x21, x22, [sp, #16]\n"
+    "  ldp x23, x24, [sp, #32]\n"
+    "  ldp x25, x26, [sp, #48]\n"
+    "  ldp x27, x28, [sp, #64]\n"
+    "  ldp x29, x30, [sp, #80]\n"
+    "  ldp d8, d9, [sp, #96]\n"
+    "  ldp d10, d11, [sp, #112]\n"
+    "  ldp d12, d13, [sp, #128]\n"
+    "  ldp d14, d15, [sp, #144]\n"
+    "  add sp, sp, #176\n"
+    "  ret\n"
+    TC_ASM_SIZE(tc_context_switch_asm)
+    ".globl " TC_ASM_SYM(tc_context_trampoline_asm) "\n"
+    TC_ASM_TYPE(tc_context_trampoline_asm)
+    ".p2align 4\n"
+    TC_ASM_SYM(tc_context_trampoline_asm) ":\n"
+    "  mov x0, x20\n"
+    "  blr x19\n"
+    "  brk #0\n"
+    TC_ASM_SIZE(tc_context_trampoline_asm));
+#else
+#error "CContext supports x86_64 and arm64"
+#endif
+
+// Weak references: resolved when the Swift runtime or a sanitizer runtime is loaded.
+extern void swift_task_enterThreadLocalContext(char *state) __attribute__((weak));
+extern void swift_task_exitThreadLocalContext(char *state) __attribute__((weak));
+extern void *__tsan_get_current_fiber(void) __attribute__((weak));
+extern void *__tsan_create_fiber(unsigned flags) __attribute__((weak));
+extern void __tsan_destroy_fiber(void *fiber) __attribute__((weak));
+extern void __tsan_switch_to_fiber(void *fiber, unsigned flags) __attribute__((weak));
+extern void __sanitizer_start_switch_fiber(void **fake_stack_save, const void *bottom,
+                                           size_t size) __attribute__((weak));
+extern void __sanitizer_finish_switch_fiber(void *fake_stack_save, const void **bottom_old,
+                                            size_t *size_old) __attribute__((weak));
+
+// The first code run on a new context.
+static void tc_context_start(void *arg) {
+  tc_context *ctx = (tc_context *)arg;
+  if (__sanitizer_finish_switch_fiber) __sanitizer_finish_switch_fiber(NULL, NULL, NULL);
+  ctx->entry(ctx->entry_arg);
+  __builtin_trap();  // entry must leave by tc_switch_final
+}
+
+void tc_context_init(tc_context *ctx, void *stack_lo, size_t size, void (*entry)(void *),
+                     void *arg) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->stack_lo = stack_lo;
+  ctx->stack_size = size;
+  ctx->entry = entry;
+  ctx->entry_arg = arg;
+  uintptr_t top = ((uintptr_t)stack_lo + size) & ~(uintptr_t)15;
+#if defined(__x86_64__)
+  // sp+0 x87 cw | sp+8 mxcsr | r15 r14 r13(arg) r12(entry) rbx rbp | ret=trampoline | 0 0
+  uintptr_t *sp = (uintptr_t *)(top - 88);
+  memset(sp, 0, 88);
+  sp[0] = 0x037F;                      // x87 control word: default
+  sp[1] = 0x1F80;                      // MXCSR: default (all exceptions masked, nearest)
+  sp[4] = (uintptr_t)ctx;              // r13
+  sp[5] = (uintptr_t)tc_context_start; // r12
+  sp[8] = (uintptr_t)tc_context_trampoline_asm;
+#elif defined(__aarch64__)
+  uintptr_t *sp = (uintptr_t *)(top - 176);
+  memset(sp, 0, 176);
+  sp[0] = (uintptr_t)tc_context_start;  // x19
+  sp[1] = (uintptr_t)ctx;               // x20
+  sp[11] = (uintptr_t)tc_context_trampoline_asm;  // x30
+  uint64_t fpcr;
+  __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
+  sp[20] = fpcr;
+#endif
+  ctx->sp = sp;
+  if (__tsan_create_fiber) ctx->tsan_fiber = __tsan_create_fiber(0);
+}
+
+void tc_context_init_thread(tc_context *ctx) {
+  memset(ctx, 0, sizeof *ctx);
+  ctx->is_thread = 1;
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void *addr = NULL;
+    size_t size = 0;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+      ctx->stack_lo = addr;
+      ctx->stack_size = size;
+    }
+    pthread_attr_destroy(&attr);
+  }
+  if (__tsan_get_current_fiber) ctx->tsan_fiber = __tsan_get_current_fiber();
+}
+
+void tc_context_destroy(tc_context *ctx) {
+  if (!ctx->is_thread && ctx->tsan_fiber && __tsan_destroy_fiber) {
+    __tsan_destroy_fiber(ctx->tsan_fiber);
+  }
+  ctx->tsan_fiber = NULL;
+}
+
+static inline void tc_switch_common(tc_context *from, tc_context *to, int final) {
+  if (!from->is_thread && swift_task_exitThreadLocalContext)
+    swift_task_exitThreadLocalContext((char *)from->exclusivity);
+  if (!to->is_thread && swift_task_enterThreadLocalContext)
+    swift_task_enterThreadLocalContext((char *)to->exclusivity);
+  if (__sanitizer_start_switch_fiber)
+    __sanitizer_start_switch_fiber(final ? NULL : &from->asan_fake_stack, to->stack_lo,
+                                   to->stack_size);
+  if (__tsan_switch_to_fiber) __tsan_switch_to_fiber(to->tsan_fiber, 0);
+  tc_context_switch_asm(&from->sp, to->sp);
+  if (__sanitizer_finish_switch_fiber)
+    __sanitizer_finish_switch_fiber(from->asan_fake_stack, NULL, NULL);
+}
+
+__attribute__((noinline)) void tc_switch(tc_context *from, tc_context *to) {
+  tc_switch_common(from, to, 0);
+}
+
+__attribute__((noinline)) void tc_switch_final(tc_context *from, tc_context *to) {
+  tc_switch_common(from, to, 1);
+  __builtin_trap();
+}
+
+void tc_switch_raw(tc_context *from, tc_context *to) {
+  tc_context_switch_asm(&from->sp, to->sp);
+}

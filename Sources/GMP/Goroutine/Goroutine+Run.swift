@@ -1,0 +1,205 @@
+import CContext
+import Synchronization
+
+// The goroutine side of the scheduler: starting, yielding, parking, safe points, exit.
+//
+// Every way a goroutine leaves the CPU is `mcall(action)`: record the action on the M,
+// switch to g0, and let g0 carry it out after this goroutine's registers are saved. When
+// `mcall` returns the goroutine may be on another M and another thread, so nothing read
+// from thread-local state before the call may be used after it.
+
+/// Starts a new goroutine running `body` (Go's `go` statement). Must be called from a
+/// goroutine. The new goroutine runs next on this P (runnext) and inherits its time slice.
+/// If `body` throws, the whole program stops as if the goroutine panicked.
+public func go(_ body: @escaping () throws -> Void) {
+    guard let g = Goroutine.current else {
+        preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
+    }
+    g.sched.spawn(body, parent: g)
+}
+
+extension Scheduler {
+    func spawn(_ body: @escaping () throws -> Void, parent g: Goroutine) {
+        let ng: Goroutine
+        do {
+            ng = try newGoroutine(body, parent: g)
+        } catch {
+            Goroutine.fail(g, error)
+        }
+        if let det {
+            det.makeRunnable(ng)
+            Goroutine.safePoint()
+            return
+        }
+        g.m!.p!.runqput(ng, next: true)
+        wakep()
+    }
+}
+
+extension Goroutine {
+    /// The goroutine running the calling code, or nil on a thread that is not running one.
+    @inline(__always) public static var current: Goroutine? {
+        guard let raw = tc_tls_g() else { return nil }
+        return Unmanaged<Goroutine>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    /// The calling goroutine; a clear error when called elsewhere.
+    @inline(__always) static func mustCurrent(_ api: StaticString) -> Goroutine {
+        guard let g = current else {
+            preconditionFailure("\(api) must be called from a goroutine (inside Scheduler.run { ... }), "
+                + "not from a plain thread: it parks the goroutine, never the thread")
+        }
+        return g
+    }
+
+    /// First code on a new goroutine's stack.
+    static func entry(_ g: Goroutine) {
+        let body = g.body!
+        g.body = nil
+        do {
+            try body()
+        } catch {
+            fail(g, error)
+        }
+        // Go's goexit1: switch to g0 for good.
+        let m = g.m!
+        m.pending = .exit
+        tc_switch_final(g.context, m.g0)
+    }
+
+    /// Switches to g0 asking it to perform `action` (Go's mcall).
+    @inline(__always)
+    func mcall(_ action: PendingAction) {
+        let m = self.m!
+        m.pending = action
+        sched.stats.contextSwitches.add(1, ordering: .relaxed)
+        tc_switch(context, m.g0)
+    }
+
+    /// Yields the processor: the goroutine goes to the global run queue and others run
+    /// (Go's runtime.Gosched). Also a safe point. In deterministic mode, the strategy picks
+    /// the next goroutine.
+    public static func yield() {
+        let g = mustCurrent("Goroutine.yield()")
+        if g.sched.shuttingDown.load(ordering: .relaxed) { g.abandon() }
+        if let det = g.sched.det {
+            det.step(g, blocking: false, forceSwitch: true)
+            return
+        }
+        g.mcall(.yield)
+    }
+
+    /// A safe point: the scheduler may preempt here (sysmon's 10 ms time slice, a stop of
+    /// the world, a collector's stack scan) and, in deterministic mode, switch to another
+    /// goroutine. Library calls that block, allocate or write pointers call it; a loop with
+    /// no such call cannot be preempted (as in Go before 1.14), so call it in long loops.
+    @inline(__always)
+    public static func safePoint() {
+        guard let g = current else { return }
+        if g.preempt.load(ordering: .relaxed) || g.sched.det != nil || g.sched.shuttingDown.load(ordering: .relaxed) {
+            g.slowSafePoint()
+        }
+    }
+
+    @inline(never)
+    func slowSafePoint() {
+        if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
+        if sched.stwOwner.load(ordering: .relaxed) == gBits(self) {
+            preempt.store(false, ordering: .relaxed)
+            return
+        }
+        if preempt.load(ordering: .relaxed) {
+            preempt.store(false, ordering: .relaxed)
+            if preemptStop.exchange(false, ordering: .acquiringAndReleasing) {
+                mcall(.preemptStop)
+                return
+            }
+            sched.stats.preemptions.add(1, ordering: .relaxed)
+            mcall(.preempted)
+            return
+        }
+        if let det = sched.det { det.step(self, blocking: false, forceSwitch: false) }
+    }
+
+    /// Parks the calling goroutine in `.waiting` for `reason`; g0 releases `lock` (if any)
+    /// after the switch, so a waker that takes the lock sees the goroutine fully parked.
+    /// Returns when another goroutine calls `Scheduler.ready`.
+    func park(_ reason: WaitReason, unlocking lock: UnsafeMutablePointer<tc_lock>?) {
+        waitReason = reason
+        if let det = sched.det {
+            det.willPark(self)
+        }
+        mcall(.park(lock))
+        waitReason = .none
+        if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
+    }
+
+    func parkMany(_ reason: WaitReason, unlocking locks: [UnsafeMutablePointer<tc_lock>]) {
+        waitReason = reason
+        if let det = sched.det { det.willPark(self) }
+        mcall(.parkMany(locks))
+        waitReason = .none
+        if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
+    }
+
+    /// Leaves this goroutine for good during shutdown.
+    func abandon() -> Never {
+        let m = self.m!
+        m.pending = .abandon
+        tc_switch_final(context, m.g0)
+        fatal("abandoned goroutine \(id) resumed")
+    }
+
+    /// Sleeps the goroutine (not the thread) for `nanoseconds` (scheduler clock: virtual
+    /// time in deterministic mode).
+    public static func sleep(nanoseconds: Int64) {
+        let g = mustCurrent("Goroutine.sleep")
+        if nanoseconds <= 0 {
+            yield()
+            return
+        }
+        let when = g.sched.now() + nanoseconds
+        g.waitReason = .sleep
+        if let det = g.sched.det { det.willPark(g) }
+        g.mcall(.parkTimer(when))
+        g.waitReason = .none
+        if g.sched.shuttingDown.load(ordering: .acquiring) { g.abandon() }
+    }
+
+    /// Sleeps the goroutine for `duration`.
+    public static func sleep(for duration: Duration) {
+        let (s, atto) = duration.components
+        sleep(nanoseconds: s * 1_000_000_000 + atto / 1_000_000_000)
+    }
+
+    /// Stops the program like an unrecovered Go panic: `Scheduler.run` throws
+    /// `SchedulerError.panic` naming this goroutine. Never returns.
+    public static func panic(_ message: String) -> Never {
+        let g = mustCurrent("Goroutine.panic")
+        g.sched.reportPanic(g, message)
+        g.abandon()
+    }
+
+    static func fail(_ g: Goroutine, _ error: Error) -> Never {
+        if let e = error as? SchedulerError, case .resourceLimit = e {
+            tc_write_stderr("\(e)\n")
+            g.sched.fail(e)
+        } else {
+            g.sched.reportPanic(g, "\(error)")
+        }
+        g.abandon()
+    }
+}
+
+extension Scheduler {
+    func reportPanic(_ g: Goroutine, _ message: String) {
+        tc_write_stderr("panic: \(message)\n\ngoroutine \(g.id) [running]\n")
+        fail(.panic(goroutine: g.id, message: message))
+    }
+
+    /// The scheduler clock: real monotonic time, or virtual time in deterministic mode.
+    public func now() -> Int64 {
+        if let det { return det.virtualNow }
+        return nanotime()
+    }
+}

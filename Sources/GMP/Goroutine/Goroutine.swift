@@ -1,0 +1,206 @@
+import CContext
+import Synchronization
+
+/// A goroutine: a stackful coroutine scheduled by the GMP scheduler (Go's `g`, runtime2.go).
+///
+/// Each goroutine runs an ordinary synchronous Swift closure on its own mmap'd stack. It
+/// runs until it reaches a *safe point* (any library call that can block, yield, allocate in
+/// the managed heap or write a pointer) and the scheduler decides to switch, or until it
+/// blocks on a channel, mutex, wait group, timer or blocking call.
+///
+/// Goroutine objects are owned by their scheduler (`Scheduler.allgs`, like Go's allgs) and
+/// reused after they exit, so an identity held past a goroutine's exit may name a new one.
+public final class Goroutine: @unchecked Sendable {
+    /// Goroutine id, unique within its scheduler (Go's goid). Written when the goroutine is
+    /// created or reused, while no other thread can see it.
+    public internal(set) var id: Int64 = 0
+
+    /// Status word (Go's atomicstatus): a `GStatus`, plus `GStatus.scanBit` while a
+    /// collector owns the stack. Changed only through `casStatus`.
+    let status = Atomic<UInt32>(GStatus.idle.rawValue)
+
+    /// Saved registers and sanitizer/exclusivity state. Owned by the thread running the
+    /// goroutine, or by whoever holds it on a queue while it is switched out.
+    let context: UnsafeMutablePointer<tc_context>
+
+    /// Its stack. Owned like `context`.
+    var stack: Stack?
+
+    /// The body to run. Set at creation, cleared when it starts.
+    var body: (() throws -> Void)?
+
+    /// The scheduler it belongs to (unowned: the scheduler owns its goroutines).
+    unowned(unsafe) let sched: Scheduler
+
+    /// The M running it, while running (owned by that M).
+    unowned(unsafe) var m: Machine?
+
+    /// Link for the global run queue and free lists (protected by whichever list holds it).
+    unowned(unsafe) var schedlink: Goroutine?
+
+    /// Set by sysmon or the world-stopper; checked at safe points (relaxed: a hint that is
+    /// re-checked under the scheduler's protocols).
+    let preempt = Atomic<Bool>(false)
+    /// With `preempt`: park at the next safe point in `.preempted` rather than yield
+    /// (used by `Scheduler.suspend` to stop exactly one goroutine).
+    let preemptStop = Atomic<Bool>(false)
+
+    /// Why it is waiting (diagnostics, deadlock reports). Written by the goroutine itself
+    /// before parking; read by reports while the world is quiet.
+    public internal(set) var waitReason: WaitReason = .none
+
+    /// Select wake-up arbitration (Go's g.selectDone): 0 open, 1 taken. Acquire/release.
+    let selectDone = Atomic<UInt32>(0)
+
+    /// Timestamp when the goroutine was last made runnable (for latency stats); owner only.
+    var parentID: Int64 = 0
+
+    /// Creation order within deterministic mode (used by strategies as a stable identity).
+    var detPriority: Int = 0
+
+    // MARK: GC seams (GMP never interprets these)
+
+    /// Per-goroutine root storage: word-sized slots a collector treats as this goroutine's
+    /// stack roots. Written by the goroutine itself without synchronisation; read by a
+    /// collector only while the goroutine is suspended (`Scheduler.suspend`) or the world
+    /// is stopped.
+    public var roots = RootStorage()
+
+    /// A slot for a collector's per-goroutine state (for example "stack is grey" for the
+    /// hybrid barrier). Same ownership rules as `roots`.
+    public var collectorWord: UInt64 = 0
+
+    /// A slot for a collector's per-goroutine object (same ownership rules as `roots`).
+    public var collectorData: AnyObject?
+
+    init(sched: Scheduler) {
+        self.sched = sched
+        context = .allocate(capacity: 1)
+        context.initialize(to: tc_context())
+    }
+
+    deinit {
+        tc_context_destroy(context)
+        context.deinitialize(count: 1)
+        context.deallocate()
+        roots.deallocate()
+    }
+
+    /// The status without the scan bit.
+    public var currentStatus: GStatus {
+        GStatus(rawValue: status.load(ordering: .acquiring) & ~GStatus.scanBit) ?? .idle
+    }
+
+    /// Atomically moves the status from `old` to `new`, waiting while a collector holds the
+    /// scan bit (Go's casgstatus). `old` and `new` never carry the scan bit.
+    @inline(__always)
+    func casStatus(from old: GStatus, to new: GStatus) {
+        var spins = 0
+        while !status.compareExchange(expected: old.rawValue, desired: new.rawValue,
+                                      ordering: .acquiringAndReleasing).exchanged {
+            let cur = status.load(ordering: .acquiring)
+            if cur & ~GStatus.scanBit != old.rawValue {
+                fatal("casStatus: goroutine \(id) has status \(GStatus.describe(cur)), expected \(old)")
+            }
+            spins += 1
+            if spins > 64 { tc_usleep(1) }
+        }
+    }
+
+    @inline(__always)
+    func setStatus(_ new: GStatus) { status.store(new.rawValue, ordering: .releasing) }
+}
+
+/// Goroutine status (Go's _Gidle ... _Gpreempted, runtime2.go).
+public enum GStatus: UInt32, Sendable, CustomStringConvertible {
+    case idle = 0, runnable = 1, running = 2, syscall = 3, waiting = 4, dead = 6, preempted = 9
+
+    /// Set while a collector scans the goroutine's roots (Go's _Gscan).
+    public static let scanBit: UInt32 = 0x1000
+
+    public var description: String {
+        switch self {
+        case .idle: "idle"
+        case .runnable: "runnable"
+        case .running: "running"
+        case .syscall: "syscall"
+        case .waiting: "waiting"
+        case .dead: "dead"
+        case .preempted: "preempted"
+        }
+    }
+
+    static func describe(_ raw: UInt32) -> String {
+        let base = GStatus(rawValue: raw & ~scanBit).map(\.description) ?? "bad(\(raw))"
+        return raw & scanBit != 0 ? base + "+scan" : base
+    }
+}
+
+/// Why a goroutine is waiting (Go's waitReason), shown in deadlock reports and traces.
+public enum WaitReason: String, Sendable {
+    case none = ""
+    case chanSend = "chan send"
+    case chanReceive = "chan receive"
+    case select = "select"
+    case selectNoCases = "select (no cases)"
+    case mutex = "sync.Mutex.Lock"
+    case waitGroup = "sync.WaitGroup.Wait"
+    case sleep = "sleep"
+    case suspended = "suspended"
+    case custom = "park"
+}
+
+/// Word-sized root slots owned by one goroutine (its "stack" as a collector sees it).
+///
+/// Grows on demand; slot indexes stay valid until `truncate` below them.
+public struct RootStorage: @unchecked Sendable {
+    @usableFromInline var base: UnsafeMutablePointer<UInt64>?
+    /// Number of slots in use.
+    public var count: Int { _count }
+    @usableFromInline var _count: Int = 0
+    @usableFromInline var capacity: Int = 0
+
+    public init() {}
+
+    /// Appends a slot holding `word`; returns its index.
+    @inlinable @discardableResult
+    public mutating func push(_ word: UInt64) -> Int {
+        if _count == capacity { grow() }
+        base![_count] = word
+        _count += 1
+        return _count - 1
+    }
+
+    /// Reads slot `i`. Precondition: `i < count`.
+    @inlinable public subscript(i: Int) -> UInt64 {
+        get {
+            precondition(i >= 0 && i < count, "root slot \(i) out of range (count \(count))")
+            return base![i]
+        }
+        set {
+            precondition(i >= 0 && i < count, "root slot \(i) out of range (count \(count))")
+            base![i] = newValue
+        }
+    }
+
+    /// Drops slots `n...` (like popping frames).
+    public mutating func truncate(to n: Int) {
+        precondition(n >= 0 && n <= count, "truncate(to: \(n)) with \(count) slots")
+        _count = n
+    }
+
+    @usableFromInline mutating func grow() {
+        let newCap = max(16, capacity * 2)
+        let nb = UnsafeMutablePointer<UInt64>.allocate(capacity: newCap)
+        if let b = base {
+            nb.update(from: b, count: _count)
+            b.deallocate()
+        }
+        base = nb
+        capacity = newCap
+    }
+
+    mutating func reset() { _count = 0 }
+
+    func deallocate() { base?.deallocate() }
+}

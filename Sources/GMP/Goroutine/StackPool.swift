@@ -1,0 +1,102 @@
+import CContext
+
+/// A goroutine stack: `size` usable bytes at `lo`, with a guard region just below.
+struct Stack: @unchecked Sendable {
+    let lo: UnsafeMutableRawPointer
+    let size: Int
+    let guardSize: Int
+    var guardLo: UnsafeMutableRawPointer { lo - guardSize }
+}
+
+/// Where goroutine stacks come from (Go's stackpool, stack.go).
+///
+/// Stacks are mapped in slabs (`CContext/stack.c` explains the layout and why guards use
+/// MADV_GUARD_INSTALL) and never unmapped while the scheduler lives: a dead goroutine's stack
+/// goes to its P's cache, then to the global free list, and is reused by the next goroutine.
+/// The per-P cache is owned by the P's current M (no lock); the global list is protected by
+/// `lock`.
+final class StackPool: @unchecked Sendable {
+    let usable: Int
+    let guardSize: Int
+    let slabCount: Int
+    private let lock = RuntimeLock()
+    private var free: [Stack] = []          // protected by lock
+    private var slabs: [(UnsafeMutableRawPointer, Int)] = []  // protected by lock
+    private(set) var guardMode: Int32 = 0    // protected by lock
+    private(set) var mapped = 0              // stacks mapped; protected by lock
+
+    init(usable: Int, guardSize: Int, slabCount: Int = 64) {
+        let page = 4096
+        self.usable = (usable + page - 1) / page * page
+        self.guardSize = (guardSize + page - 1) / page * page
+        self.slabCount = slabCount
+    }
+
+    deinit {
+        for (base, len) in slabs { munmapSlab(base, len) }
+        lock.deallocate()
+    }
+
+    /// Takes a free stack, mapping a new slab if needed. Throws when the kernel refuses the
+    /// mapping or, with mprotect guards, when vm.max_map_count would be exceeded.
+    func get() throws(SchedulerError) -> Stack {
+        lock.lock()
+        defer { lock.unlock() }
+        if let s = free.popLast() { return s }
+        try mapSlab()
+        return free.removeLast()
+    }
+
+    /// Takes up to `n` stacks for a P's cache.
+    func get(batch n: Int, into cache: inout [Stack]) throws(SchedulerError) {
+        lock.lock()
+        defer { lock.unlock() }
+        for _ in 0..<n {
+            if free.isEmpty { try mapSlab() }
+            cache.append(free.removeLast())
+        }
+    }
+
+    func put(_ s: Stack) {
+        lock.withLock { free.append(s) }
+    }
+
+    func put(batch: inout [Stack], keep: Int) {
+        guard batch.count > keep else { return }
+        lock.withLock {
+            while batch.count > keep { free.append(batch.removeLast()) }
+        }
+    }
+
+    /// Called with lock held.
+    private func mapSlab() throws(SchedulerError) {
+        if guardMode == TC_GUARD_MPROTECT {
+            // Two mappings per stack: keep well below vm.max_map_count.
+            let budget = (tc_max_map_count() - 2048) / 2
+            if mapped + slabCount > budget {
+                throw .resourceLimit("too many goroutines: \(mapped) stacks with mprotect guard "
+                    + "regions use 2 mappings each and vm.max_map_count is \(tc_max_map_count()); "
+                    + "this kernel lacks MADV_GUARD_INSTALL (Linux 6.13+). Raise vm.max_map_count "
+                    + "or run fewer goroutines")
+            }
+        }
+        var mode: Int32 = 0
+        guard let base = tc_stack_slab_map(slabCount, usable, guardSize, &mode) else {
+            throw .resourceLimit("cannot map goroutine stacks (\(slabCount) x \(usable + guardSize) "
+                + "bytes): out of address space or mappings; \(mapped) stacks mapped so far")
+        }
+        guardMode = mode
+        let step = usable + guardSize
+        slabs.append((base, step * slabCount))
+        mapped += slabCount
+        // Push in reverse so the lowest stack is handed out first (better locality).
+        for i in stride(from: slabCount - 1, through: 0, by: -1) {
+            free.append(Stack(lo: base + i * step + guardSize, size: usable, guardSize: guardSize))
+        }
+    }
+
+    var mappedCount: Int { lock.withLock { mapped } }
+}
+
+import Glibc
+private func munmapSlab(_ base: UnsafeMutableRawPointer, _ len: Int) { munmap(base, len) }

@@ -1,0 +1,129 @@
+import Foundation
+
+/// How a `Scheduler` runs. A value type: build one, tweak fields, pass it to `Scheduler`.
+public struct SchedulerConfig: Sendable {
+    /// GOMAXPROCS: how many processors (Ps) run goroutines at once. Default: core count.
+    public var procs: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Usable bytes of every goroutine stack (rounded up to 4 KiB). Default 64 KiB.
+    public var stackSize: Int = 64 << 10
+    /// Guard region below every stack. Swift and clang emit no stack probes and a single
+    /// frame can skip 12-24 KiB, so keep it at 64 KiB unless you know your frames.
+    public var guardSize: Int = 64 << 10
+    /// Print Go's schedtrace line every this many milliseconds (0: off).
+    public var schedtraceMS: Int = 0
+    /// sysmon preempts a goroutine that has run this long without rescheduling (Go: 10 ms).
+    public var preemptAfterNS: Int64 = 10_000_000
+    /// sysmon retakes a P from a goroutine in a syscall after at least one full sysmon tick
+    /// (~20 us) when other work is waiting, or after this long in any case.
+    public var syscallRetakeNS: Int64 = 10_000_000
+    /// Upper bound on live goroutines; creating one more fails with a message.
+    public var maxGoroutines: Int = 10_000_000
+    /// Upper bound on OS threads (Go's debug.SetMaxThreads, default 10000).
+    public var maxThreads: Int = 10_000
+    /// Deterministic mode: one M, and at every safe point `strategy` picks the next goroutine.
+    public var deterministic: DeterministicConfig? = nil
+
+    public init() {}
+
+    /// A configuration for deterministic, replayable runs with a seeded random strategy.
+    public static func deterministic(seed: UInt64) -> SchedulerConfig {
+        var c = SchedulerConfig()
+        c.procs = 1
+        c.deterministic = DeterministicConfig(strategy: .random(seed: seed))
+        return c
+    }
+
+    /// The small-stack configuration for very many goroutines (documented in README):
+    /// 16 KiB usable stacks. Guard regions stay 64 KiB (they cost address space only).
+    public static var smallStacks: SchedulerConfig {
+        var c = SchedulerConfig()
+        c.stackSize = 16 << 10
+        return c
+    }
+
+    /// Applies `TRICOLOR_DEBUG` (GODEBUG style: `schedtrace=1000,gomaxprocs=2`) keys this
+    /// module understands: `schedtrace`, `gomaxprocs`. Unknown keys are left for other
+    /// layers. Returns messages for malformed values.
+    @discardableResult
+    public mutating func apply(debug: String) -> [String] {
+        var problems: [String] = []
+        for (key, value) in DebugSettings.parse(debug) {
+            switch key {
+            case "schedtrace":
+                if let v = Int(value), v >= 0 { schedtraceMS = v } else { problems.append("schedtrace=\(value): want milliseconds") }
+            case "gomaxprocs":
+                if let v = Int(value), v >= 1 { procs = v } else { problems.append("gomaxprocs=\(value): want a positive integer") }
+            default: break
+            }
+        }
+        return problems
+    }
+
+    /// The default configuration with `TRICOLOR_DEBUG` applied.
+    public static func fromEnvironment() -> SchedulerConfig {
+        var c = SchedulerConfig()
+        if let s = ProcessInfo.processInfo.environment["TRICOLOR_DEBUG"] {
+            for p in c.apply(debug: s) { FileHandle.standardError.write(Data("TRICOLOR_DEBUG: \(p)\n".utf8)) }
+        }
+        return c
+    }
+}
+
+/// GODEBUG-style `key=value,key=value` parsing, shared by every layer.
+public enum DebugSettings {
+    /// Splits `a=1,b=2` into ordered pairs; a bare `key` means `key=1`.
+    public static func parse(_ s: String) -> [(String, String)] {
+        s.split(separator: ",").compactMap { item in
+            let parts = item.split(separator: "=", maxSplits: 1)
+            guard let k = parts.first?.trimmingCharacters(in: .whitespaces), !k.isEmpty else { return nil }
+            let v = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : "1"
+            return (k, v)
+        }
+    }
+}
+
+/// Deterministic-mode settings.
+public struct DeterministicConfig: Sendable {
+    public var strategy: ScheduleStrategyKind
+    /// Stop a run after this many scheduling decisions (a runaway guard).
+    public var maxSteps: Int = 50_000_000
+    public init(strategy: ScheduleStrategyKind, maxSteps: Int = 50_000_000) {
+        self.strategy = strategy
+        self.maxSteps = maxSteps
+    }
+}
+
+/// Which choice procedure deterministic mode uses at every safe point.
+public enum ScheduleStrategyKind: Sendable {
+    /// Uniform random choice among the runnable goroutines, from a seeded PRNG.
+    case random(seed: UInt64)
+    /// PCT (Burckhardt et al., ASPLOS 2010): random priorities, `depth - 1` priority-change
+    /// points spread over the first `expectedSteps` decisions; always runs the highest
+    /// priority runnable goroutine.
+    case pct(seed: UInt64, depth: Int, expectedSteps: Int)
+    /// Replays the choices recorded in a replay string (`Scheduler.replayString`).
+    case replay(String)
+}
+
+/// Why `Scheduler.run` failed.
+public enum SchedulerError: Error, CustomStringConvertible, Equatable {
+    /// Every goroutine is blocked and nothing can wake them (Go's "all goroutines are
+    /// asleep - deadlock!"). The report lists each goroutine and what it waits for.
+    case deadlock(String)
+    /// A goroutine's body threw or called `Goroutine.panic`; the message names it.
+    case panic(goroutine: Int64, message: String)
+    /// A resource limit was hit (too many goroutines or threads, no stack memory).
+    case resourceLimit(String)
+    /// Deterministic mode ran more decisions than `DeterministicConfig.maxSteps`, or a
+    /// replay string did not match the program.
+    case replay(String)
+
+    public var description: String {
+        switch self {
+        case .deadlock(let r): "fatal error: all goroutines are asleep - deadlock!\n\n" + r
+        case .panic(let g, let m): "panic: \(m)\n\ngoroutine \(g) [running]"
+        case .resourceLimit(let m): "fatal error: \(m)"
+        case .replay(let m): "replay: \(m)"
+        }
+    }
+}

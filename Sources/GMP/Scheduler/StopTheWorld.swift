@@ -1,0 +1,159 @@
+import CContext
+import Synchronization
+
+// Stopping the world and suspending one goroutine: the two ways a collector gets a quiet
+// view of roots (Go's stopTheWorldWithSema / startTheWorldWithSema and suspendG /
+// resumeG, proc.go and preempt.go).
+//
+// stopTheWorld: set gcwaiting, ask every running goroutine to yield at its next safe
+// point, take idle Ps and Ps in syscalls straight to gcstop, then wait until every other
+// P has stopped itself (an M seeing gcwaiting in findRunnable parks in gcstopm). The
+// caller keeps its own P. startTheWorld puts every P back to work. The pause (request to
+// restart) is recorded.
+//
+// suspend: stop exactly one goroutine. A goroutine that is not running is frozen by setting
+// the scan bit on its status (nobody can make it run until the bit is cleared). A running
+// goroutine is asked to park in `.preempted` at its next safe point, then frozen the same
+// way. resume clears the bit and, for a goroutine that was preempted, makes it runnable.
+
+/// A stopped world, returned by `stopTheWorld` and consumed by `startTheWorld`.
+public struct WorldStop: Sendable {
+    public let reason: String
+    /// When the stop was requested and when every P had stopped (nanotime).
+    public let requested: Int64
+    public let stopped: Int64
+}
+
+extension Scheduler {
+    /// Stops every other goroutine and returns when the calling goroutine is the only one
+    /// running. Must be called from a goroutine. Another stop in progress makes this wait.
+    public func stopTheWorld(reason: String) -> WorldStop {
+        let g = Goroutine.mustCurrent("stopTheWorld")
+        precondition(g.sched === self, "stopTheWorld on a scheduler the goroutine does not belong to")
+        worldSema.lock()
+        let t0 = nanotime()
+        let me = g.m!
+        lock.lock()
+        stwOwner.store(gBits(g), ordering: .relaxed)
+        stopwait = procs
+        gcwaiting.store(true, ordering: .releasing)
+        preemptall()
+        me.p!.setStatus(.gcstop)
+        stopwait -= 1
+        for p in allp where p.currentStatus == .syscall {
+            if p.casStatus(.syscall, .gcstop) {
+                p.syscalltick.add(1, ordering: .relaxed)
+                stopwait -= 1
+            }
+        }
+        while let p = pidleget() {
+            p.setStatus(.gcstop)
+            stopwait -= 1
+        }
+        let wait = stopwait > 0
+        lock.unlock()
+        if wait {
+            while !stopNote.sleep(timeoutNS: 100_000) { preemptall() }
+        }
+        stopNote.clear()
+        precondition(lock.withLock { stopwait } == 0, "stopTheWorld: stopwait \(stopwait) after the world stopped")
+        for p in allp { precondition(p.currentStatus == .gcstop, "stopTheWorld: P\(p.id) is \(p.currentStatus), not stopped") }
+        stats.worldStops.add(1, ordering: .relaxed)
+        return WorldStop(reason: reason, requested: t0, stopped: nanotime())
+    }
+
+    /// Restarts the world stopped by `stop`; returns the pause in nanoseconds.
+    @discardableResult
+    public func startTheWorld(_ stop: WorldStop) -> Int64 {
+        let g = Goroutine.mustCurrent("startTheWorld")
+        let me = g.m!
+        var toStart: [Processor] = []
+        lock.lock()
+        gcwaiting.store(false, ordering: .releasing)
+        for p in allp where p !== me.p {
+            p.setStatus(.idle)
+            if p.runqEmpty { pidleput(p) } else { toStart.append(p) }
+        }
+        me.p!.setStatus(.running)
+        stwOwner.store(0, ordering: .relaxed)
+        lock.unlock()
+        for p in toStart { startm(p, spinning: false) }
+        wakep()
+        let pause = nanotime() - stop.requested
+        stats.stwTotalNS.add(pause, ordering: .relaxed)
+        var cur = stats.stwMaxNS.load(ordering: .relaxed)
+        while pause > cur {
+            let r = stats.stwMaxNS.compareExchange(expected: cur, desired: pause, ordering: .relaxed)
+            if r.exchanged { break }
+            cur = r.original
+        }
+        worldSema.unlock()
+        return pause
+    }
+
+    /// Runs `body` with the world stopped; returns its result and the pause.
+    public func withWorldStopped<R>(reason: String, _ body: () throws -> R) rethrows -> (R, pauseNS: Int64) {
+        let w = stopTheWorld(reason: reason)
+        let r: R
+        do { r = try body() } catch {
+            startTheWorld(w)
+            throw error
+        }
+        return (r, startTheWorld(w))
+    }
+
+    /// Freezes goroutine `target` (not the caller) so its roots can be read, runs `body`,
+    /// and lets it continue. Returns false without calling `body` if `target` is dead.
+    /// Other goroutines keep running (Go's suspendG/resumeG).
+    @discardableResult
+    public func withSuspended(_ target: Goroutine, _ body: (Goroutine) -> Void) -> Bool {
+        let me = Goroutine.mustCurrent("withSuspended")
+        precondition(target !== me, "withSuspended: a goroutine cannot suspend itself")
+        var wasPreempted = false
+        var spins = 0
+        while true {
+            let raw = target.status.load(ordering: .acquiring)
+            if raw & GStatus.scanBit != 0 {
+                // Someone else is scanning it; wait.
+                spins += 1
+                if spins % 64 == 0 { Goroutine.yieldIfPossible() }
+                continue
+            }
+            switch GStatus(rawValue: raw) {
+            case .dead, .idle, .none:
+                return false
+            case .runnable, .waiting, .syscall, .preempted:
+                if target.status.compareExchange(expected: raw, desired: raw | GStatus.scanBit,
+                                                 ordering: .acquiringAndReleasing).exchanged {
+                    wasPreempted = raw == GStatus.preempted.rawValue
+                    body(target)
+                    if wasPreempted {
+                        // It parked for us: make it runnable again.
+                        target.status.store(GStatus.waiting.rawValue, ordering: .releasing)
+                        ready(target)
+                    } else {
+                        target.status.store(raw, ordering: .releasing)
+                    }
+                    return true
+                }
+            case .running:
+                target.preemptStop.store(true, ordering: .releasing)
+                target.preempt.store(true, ordering: .releasing)
+                spins += 1
+                if spins % 16 == 0 { Goroutine.yieldIfPossible() }
+            }
+        }
+    }
+}
+
+extension Goroutine {
+    /// Yields when called on a goroutine (a wait loop that must let the target run on a
+    /// single P); otherwise pauses the thread briefly.
+    static func yieldIfPossible() {
+        if let g = current, g.sched.det != nil || g.m?.p != nil {
+            g.mcall(.yield)
+        } else {
+            tc_usleep(1)
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import CContext
+
+/// Sleeping goroutines ordered by wake-up time: a binary min-heap under its own lock.
+///
+/// Go keeps a timer heap per P (since 1.14); one heap is enough here and keeps deterministic
+/// mode simple. Any M checks it in findRunnable, idle Ms park with a timeout of the
+/// earliest deadline, and sysmon injects expired timers when every M is busy.
+final class TimerQueue: @unchecked Sendable {
+    private let lock = RuntimeLock()
+    private var heap: [(when: Int64, seq: Int, g: Goroutine)] = []  // protected by lock
+    private var seq = 0  // protected by lock; ties wake in sleep order
+
+    deinit { lock.deallocate() }
+
+    var count: Int { lock.withLock { heap.count } }
+
+    func add(when: Int64, _ g: Goroutine) {
+        lock.withLock {
+            seq += 1
+            heap.append((when, seq, g))
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                if less(heap[i], heap[parent]) { heap.swapAt(i, parent); i = parent } else { break }
+            }
+        }
+    }
+
+    func nextDeadline() -> Int64? { lock.withLock { heap.first?.when } }
+
+    /// Removes and returns every goroutine whose time has come, earliest first.
+    func popExpired(now: Int64) -> [Goroutine] {
+        lock.withLock {
+            var out: [Goroutine] = []
+            while let top = heap.first, top.when <= now {
+                out.append(top.g)
+                let last = heap.removeLast()
+                if !heap.isEmpty {
+                    heap[0] = last
+                    var i = 0
+                    while true {
+                        let l = 2 * i + 1, r = l + 1
+                        var m = i
+                        if l < heap.count && less(heap[l], heap[m]) { m = l }
+                        if r < heap.count && less(heap[r], heap[m]) { m = r }
+                        if m == i { break }
+                        heap.swapAt(i, m)
+                        i = m
+                    }
+                }
+            }
+            return out
+        }
+    }
+
+    private func less(_ a: (when: Int64, seq: Int, g: Goroutine), _ b: (when: Int64, seq: Int, g: Goroutine)) -> Bool {
+        a.when < b.when || (a.when == b.when && a.seq < b.seq)
+    }
+}
