@@ -70,9 +70,8 @@ extension Goroutine {
     /// Switches to g0 asking it to perform `action` (Go's mcall).
     @inline(__always)
     func mcall(_ action: PendingAction) {
-        let m = self.m!
+        unowned(unsafe) let m = self.m!
         m.pending = action
-        sched.stats.contextSwitches.add(1, ordering: .relaxed)
         tc_switch(context, m.g0)
     }
 
@@ -80,7 +79,7 @@ extension Goroutine {
     /// (Go's runtime.Gosched). Also a safe point. In deterministic mode, the strategy picks
     /// the next goroutine.
     public static func yield() {
-        let g = mustCurrent("Goroutine.yield()")
+        unowned(unsafe) let g = mustCurrent("Goroutine.yield()")
         if g.sched.shuttingDown.load(ordering: .relaxed) { g.abandon() }
         if let det = g.sched.det {
             det.step(g, blocking: false, forceSwitch: true)

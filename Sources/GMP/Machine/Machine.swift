@@ -89,7 +89,8 @@ final class Machine: @unchecked Sendable {
     private func scheduleLoop() {
         while true {
             if p == nil && !sched.stopm(self) { return }
-            guard let (g, inherit) = sched.findRunnable(self) else { return }
+            guard let (gr, inherit) = sched.findRunnable(self) else { return }
+            unowned(unsafe) let g = gr
             if spinning { sched.resetSpinning(self) }
             execute(g, inheritTime: inherit)
             finishSwitch()
@@ -98,11 +99,14 @@ final class Machine: @unchecked Sendable {
 
     /// Runs `g` on this M until it switches back to g0 (Go's execute + gogo).
     private func execute(_ g: Goroutine, inheritTime: Bool) {
-        let p = self.p!
+        unowned(unsafe) let p = self.p!
         curg = g
         g.m = self
         g.casStatus(from: .runnable, to: .running)
-        if !inheritTime { p.schedtick.add(1, ordering: .relaxed) }
+        if !inheritTime {
+            // Owner-only writer: a plain load/store pair, no read-modify-write.
+            p.schedtick.store(p.schedtick.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        }
         p.curgBits.store(gBits(g), ordering: .relaxed)
         let st = g.stack!
         tc_tls_set_g(Unmanaged.passUnretained(g).toOpaque(), g.id, st.guardLo, st.lo)
@@ -112,7 +116,7 @@ final class Machine: @unchecked Sendable {
 
     /// Performs the pending action of the goroutine that just switched to g0.
     private func finishSwitch() {
-        let g = curg!
+        unowned(unsafe) let g = curg!
         curg = nil
         g.m = nil
         let action = pending

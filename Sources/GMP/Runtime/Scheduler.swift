@@ -125,7 +125,7 @@ public final class Scheduler: @unchecked Sendable {
         let g: Goroutine
         do { g = try newGoroutine(main, parent: nil) } catch { throw error }
         mainG = g
-        lock.withLock { globrunqput(g) }
+        if let det { det.makeRunnable(g) } else { lock.withLock { globrunqput(g) } }
         if det == nil { startSysmon() }
         startm(nil, spinning: false)
         exitNote.sleep()

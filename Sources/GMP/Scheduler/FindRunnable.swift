@@ -28,7 +28,7 @@ extension Scheduler {
                 gcstopm(m)
                 continue top
             }
-            checkTimers(now: nanotime(), p: p)
+            if timers.nextDeadline() != nil { checkTimers(now: nanotime(), p: p) }
             if p.schedtick.load(ordering: .relaxed) % 61 == 0 && runqsize > 0 {
                 let g = lock.withLock { globrunqget(p, max: 1) }
                 if let g { return (g, false) }

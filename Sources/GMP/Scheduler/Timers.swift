@@ -1,4 +1,5 @@
 import CContext
+import Synchronization
 
 /// Sleeping goroutines ordered by wake-up time: a binary min-heap under its own lock.
 ///
@@ -9,6 +10,9 @@ final class TimerQueue: @unchecked Sendable {
     private let lock = RuntimeLock()
     private var heap: [(when: Int64, seq: Int, g: Goroutine)] = []  // protected by lock
     private var seq = 0  // protected by lock; ties wake in sleep order
+    /// Earliest deadline (Int64.max when empty): written under lock, read without it
+    /// (relaxed) so the scheduler's hot path checks timers without locking.
+    private let earliest = Atomic<Int64>(.max)
 
     deinit { lock.deallocate() }
 
@@ -23,10 +27,14 @@ final class TimerQueue: @unchecked Sendable {
                 let parent = (i - 1) / 2
                 if less(heap[i], heap[parent]) { heap.swapAt(i, parent); i = parent } else { break }
             }
+            earliest.store(heap[0].when, ordering: .relaxed)
         }
     }
 
-    func nextDeadline() -> Int64? { lock.withLock { heap.first?.when } }
+    func nextDeadline() -> Int64? {
+        let e = earliest.load(ordering: .relaxed)
+        return e == .max ? nil : e
+    }
 
     /// Removes and returns every goroutine whose time has come, earliest first.
     func popExpired(now: Int64) -> [Goroutine] {
@@ -49,6 +57,7 @@ final class TimerQueue: @unchecked Sendable {
                     }
                 }
             }
+            earliest.store(heap.first?.when ?? .max, ordering: .relaxed)
             return out
         }
     }
