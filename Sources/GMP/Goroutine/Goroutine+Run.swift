@@ -12,26 +12,30 @@ import Synchronization
 /// goroutine. The new goroutine runs next on this P (runnext) and inherits its time slice.
 /// If `body` throws, the whole program stops as if the goroutine panicked.
 public func go(_ body: @escaping () throws -> Void) {
-    guard let g = Goroutine.current else {
+    guard let raw = tc_tls_g() else {
         preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
     }
-    g.sched.spawn(body, parent: g)
+    withG(UInt(bitPattern: raw)) { g in
+        g.schedU._withUnsafeGuaranteedRef { $0.spawn(body, parent: g) }
+    }
 }
 
 extension Scheduler {
     func spawn(_ body: @escaping () throws -> Void, parent g: Goroutine) {
-        let ng: Goroutine
+        let ng: UInt
         do {
-            ng = try newGoroutine(body, parent: g)
+            ng = try newGoroutineBits(body, parent: g)
         } catch {
             Goroutine.fail(g, error)
         }
-        if let det {
-            det.makeRunnable(ng)
+        if deterministic {
+            det!.makeRunnable(gFrom(ng))
             Goroutine.safePoint()
             return
         }
-        g.m!.p!.runqput(ng, next: true)
+        g.mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
+            m.pU.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.runqputBits(ng, next: true) }
+        }
         wakep()
     }
 }
@@ -45,11 +49,23 @@ extension Goroutine {
 
     /// The calling goroutine; a clear error when called elsewhere.
     @inline(__always) static func mustCurrent(_ api: StaticString) -> Goroutine {
-        guard let g = current else {
-            preconditionFailure("\(api) must be called from a goroutine (inside Scheduler.run { ... }), "
-                + "not from a plain thread: it parks the goroutine, never the thread")
-        }
+        guard let g = current else { notAGoroutine(api) }
         return g
+    }
+
+    /// Calls `body` with the calling goroutine, borrowed (no retain/release: the goroutine
+    /// is running, so it is alive); a clear error when called elsewhere. The hot-path
+    /// spelling of `mustCurrent`.
+    @inlinable @inline(__always)
+    static func withCurrent<R>(_ api: StaticString, _ body: (Goroutine) throws -> R) rethrows -> R {
+        guard let raw = tc_tls_g() else { notAGoroutine(api) }
+        return try withG(UInt(bitPattern: raw), body)
+    }
+
+    @usableFromInline @inline(never)
+    static func notAGoroutine(_ api: StaticString) -> Never {
+        preconditionFailure("\(api) must be called from a goroutine (inside Scheduler.run { ... }), "
+            + "not from a plain thread: it parks the goroutine, never the thread")
     }
 
     /// First code on a new goroutine's stack.
@@ -62,30 +78,38 @@ extension Goroutine {
             fail(g, error)
         }
         // Go's goexit1: switch to g0 for good.
-        let m = g.m!
-        m.pending = .exit
-        tc_switch_final(g.context, m.g0)
+        g.mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
+            m.pending = .exit
+            tc_switch_final(g.context, m.g0)
+        }
     }
 
-    /// Switches to g0 asking it to perform `action` (Go's mcall).
+    /// Switches to g0 asking it to perform `action` (Go's mcall). The M is borrowed only up
+    /// to the switch: after it, this goroutine may be running on another M.
     @inline(__always)
     func mcall(_ action: PendingAction) {
-        unowned(unsafe) let m = self.m!
-        m.pending = action
-        tc_switch(context, m.g0)
+        let g0 = mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
+            m.pending = action
+            return m.g0
+        }
+        tc_switch(context, g0)
     }
 
     /// Yields the processor: the goroutine goes to the global run queue and others run
     /// (Go's runtime.Gosched). Also a safe point. In deterministic mode, the strategy picks
     /// the next goroutine.
     public static func yield() {
-        unowned(unsafe) let g = mustCurrent("Goroutine.yield()")
-        if g.sched.shuttingDown.load(ordering: .relaxed) { g.abandon() }
-        if let det = g.sched.det {
-            det.step(g, blocking: false, forceSwitch: true)
-            return
+        withCurrent("Goroutine.yield()") { g in
+            let (down, det) = g.schedU._withUnsafeGuaranteedRef {
+                ($0.shuttingDown.load(ordering: .relaxed), $0.deterministic)
+            }
+            if down { g.abandon() }
+            if det {
+                g.sched.det!.step(g, blocking: false, forceSwitch: true)
+                return
+            }
+            g.mcall(.yield)
         }
-        g.mcall(.yield)
     }
 
     /// A safe point: the scheduler may preempt here (sysmon's 10 ms time slice, a stop of
@@ -94,9 +118,16 @@ extension Goroutine {
     /// no such call cannot be preempted (as in Go before 1.14), so call it in long loops.
     @inline(__always)
     public static func safePoint() {
-        guard let g = current else { return }
-        if g.preempt.load(ordering: .relaxed) || g.sched.det != nil || g.sched.shuttingDown.load(ordering: .relaxed) {
-            g.slowSafePoint()
+        guard let raw = tc_tls_g() else { return }
+        withG(UInt(bitPattern: raw)) { $0.safePointCheck() }
+    }
+
+    /// `safePoint` for a goroutine already in hand (saves the thread-local lookup).
+    @usableFromInline @inline(__always)
+    func safePointCheck() {
+        if preempt.load(ordering: .relaxed)
+            || schedU._withUnsafeGuaranteedRef({ $0.deterministic || $0.shuttingDown.load(ordering: .relaxed) }) {
+            slowSafePoint()
         }
     }
 
@@ -123,29 +154,34 @@ extension Goroutine {
     /// Parks the calling goroutine in `.waiting` for `reason`; g0 releases `lock` (if any)
     /// after the switch, so a waker that takes the lock sees the goroutine fully parked.
     /// Returns when another goroutine calls `Scheduler.ready`.
+    @usableFromInline @inline(__always)
     func park(_ reason: WaitReason, unlocking lock: UnsafeMutablePointer<tc_lock>?) {
         waitReason = reason
-        if let det = sched.det {
-            det.willPark(self)
+        if schedU._withUnsafeGuaranteedRef({ $0.deterministic }) {
+            sched.det!.willPark(self)
         }
         mcall(.park(lock))
         waitReason = .none
-        if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
+        if schedU._withUnsafeGuaranteedRef({ $0.shuttingDown.load(ordering: .acquiring) }) { abandon() }
     }
 
     func parkMany(_ reason: WaitReason, unlocking locks: [UnsafeMutablePointer<tc_lock>]) {
         waitReason = reason
         if let det = sched.det { det.willPark(self) }
-        mcall(.parkMany(locks))
+        // The buffer stays valid while parked: this frame holds the array until it returns.
+        locks.withUnsafeBufferPointer { mcall(.parkMany($0)) }
         waitReason = .none
         if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
     }
 
     /// Leaves this goroutine for good during shutdown.
+    @inline(never)
     func abandon() -> Never {
-        let m = self.m!
-        m.pending = .abandon
-        tc_switch_final(context, m.g0)
+        let g0 = mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
+            m.pending = .abandon
+            return m.g0
+        }
+        tc_switch_final(context, g0)
         fatal("abandoned goroutine \(id) resumed")
     }
 

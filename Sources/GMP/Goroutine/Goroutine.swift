@@ -29,14 +29,23 @@ public final class Goroutine: @unchecked Sendable {
     /// The body to run. Set at creation, cleared when it starts.
     var body: (() throws -> Void)?
 
-    /// The scheduler it belongs to (unowned: the scheduler owns its goroutines).
-    unowned(unsafe) let sched: Scheduler
+    /// The scheduler it belongs to, unretained: the scheduler owns its goroutines and
+    /// outlives them. Immutable. Hot paths borrow it with `_withUnsafeGuaranteedRef` (no
+    /// retain/release); `sched` is the convenient spelling for the rest.
+    let schedU: Unmanaged<Scheduler>
+    var sched: Scheduler { @inline(__always) get { schedU.takeUnretainedValue() } }
 
-    /// The M running it, while running (owned by that M).
-    unowned(unsafe) var m: Machine?
+    /// The M running it, while running, unretained (written and read by that M's thread:
+    /// the M sets it before switching to the goroutine and clears it on g0 after).
+    var mU: Unmanaged<Machine>?
+    var m: Machine? {
+        @inline(__always) get { mU?.takeUnretainedValue() }
+        @inline(__always) set { mU = newValue.map { Unmanaged.passUnretained($0) } }
+    }
 
-    /// Link for the global run queue and free lists (protected by whichever list holds it).
-    unowned(unsafe) var schedlink: Goroutine?
+    /// Link for the global run queue: unretained bits of the next goroutine, 0 for none
+    /// (protected by whichever list holds it: the scheduler lock for the global queue).
+    var schedlink: UInt = 0
 
     /// Set by sysmon or the world-stopper; checked at safe points (relaxed: a hint that is
     /// re-checked under the scheduler's protocols).
@@ -70,11 +79,15 @@ public final class Goroutine: @unchecked Sendable {
     /// hybrid barrier). Same ownership rules as `roots`.
     public var collectorWord: UInt64 = 0
 
+    /// A runtime-internal goroutine (sweeper, GC worker): left out of deadlock reports, as
+    /// Go leaves out system goroutines. Set by the goroutine itself.
+    public var isSystem = false
+
     /// A slot for a collector's per-goroutine object (same ownership rules as `roots`).
     public var collectorData: AnyObject?
 
     init(sched: Scheduler) {
-        self.sched = sched
+        self.schedU = Unmanaged.passUnretained(sched)
         context = .allocate(capacity: 1)
         context.initialize(to: tc_context())
     }
@@ -148,6 +161,10 @@ public enum WaitReason: String, Sendable {
     case sleep = "sleep"
     case suspended = "suspended"
     case custom = "park"
+    case gcSweepWait = "GC sweep wait"
+    case forceGCIdle = "force gc (idle)"
+    case gcWorkerIdle = "GC worker (idle)"
+    case gcAssistWait = "GC assist wait"
 }
 
 /// Word-sized root slots owned by one goroutine (its "stack" as a collector sees it).

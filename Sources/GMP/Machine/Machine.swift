@@ -10,13 +10,22 @@ import Synchronization
 /// is still running on this one.
 final class Machine: @unchecked Sendable {
     let id: Int
-    unowned(unsafe) let sched: Scheduler
+    /// The scheduler, unretained (it outlives its Ms). Immutable. Hot paths borrow it
+    /// with `_withUnsafeGuaranteedRef`.
+    let schedU: Unmanaged<Scheduler>
+    var sched: Scheduler { @inline(__always) get { schedU.takeUnretainedValue() } }
     /// This thread's own stack as a context. Touched only by this M's thread.
     let g0: UnsafeMutablePointer<tc_context>
-    /// The goroutine running on this M, if any. Owned by this M's thread.
-    unowned(unsafe) var curg: Goroutine?
-    /// The P held, if any (Go's m.p). Written by this M's thread (acquirep/releasep).
-    unowned(unsafe) var p: Processor?
+    /// The goroutine running on this M, if any, unretained. Owned by this M's thread.
+    var curgU: Unmanaged<Goroutine>?
+    var curg: Goroutine? { curgU?.takeUnretainedValue() }
+    /// The P held, if any (Go's m.p), unretained. Written by this M's thread
+    /// (acquirep/releasep) or, for a parked M, by the thread handing it a P.
+    var pU: Unmanaged<Processor>?
+    var p: Processor? {
+        @inline(__always) get { pU?.takeUnretainedValue() }
+        @inline(__always) set { pU = newValue.map { Unmanaged.passUnretained($0) } }
+    }
     /// A P handed to this M by startm before waking it; read after the park note.
     unowned(unsafe) var nextp: Processor?
     /// The P this M held when its goroutine entered a syscall (Go's m.oldp).
@@ -30,10 +39,14 @@ final class Machine: @unchecked Sendable {
     var pending: PendingAction = .none
     /// Fast per-M random numbers for steal order (owned by this M).
     var rng: UInt64
+    /// Switches to g0 not yet added to `SchedulerStats.contextSwitches` (owned by this M):
+    /// the shared counter is updated once per 256 switches and when the M exits, so the
+    /// hot path does no read-modify-write on a shared cache line.
+    var unflushedSwitches = 0
 
     init(id: Int, sched: Scheduler) {
         self.id = id
-        self.sched = sched
+        self.schedU = Unmanaged.passUnretained(sched)
         g0 = .allocate(capacity: 1)
         g0.initialize(to: tc_context())
         rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(id + 1)
@@ -80,6 +93,7 @@ final class Machine: @unchecked Sendable {
             sched.acquirep(self, np)
         }
         scheduleLoop()
+        flushSwitchCount()
         tc_tls_set_m(nil)
         sched.mExited()
     }
@@ -88,40 +102,66 @@ final class Machine: @unchecked Sendable {
     /// back, do what it asked, repeat. Returns at shutdown.
     private func scheduleLoop() {
         while true {
-            if p == nil && !sched.stopm(self) { return }
-            guard let (gr, inherit) = sched.findRunnable(self) else { return }
-            unowned(unsafe) let g = gr
+            if pU == nil && !sched.stopm(self) { return }
+            let (bits, inherit) = schedU._withUnsafeGuaranteedRef { $0.findRunnableBits(self) }
+            if bits == 0 { return }
             if spinning { sched.resetSpinning(self) }
-            execute(g, inheritTime: inherit)
-            finishSwitch()
+            withG(bits) { g in
+                execute(g, inheritTime: inherit)
+                finishSwitch(g)
+            }
         }
     }
 
     /// Runs `g` on this M until it switches back to g0 (Go's execute + gogo).
+    @inline(__always)
     private func execute(_ g: Goroutine, inheritTime: Bool) {
-        unowned(unsafe) let p = self.p!
-        curg = g
-        g.m = self
+        curgU = Unmanaged.passUnretained(g)
+        g.mU = Unmanaged.passUnretained(self)
         g.casStatus(from: .runnable, to: .running)
-        if !inheritTime {
-            // Owner-only writer: a plain load/store pair, no read-modify-write.
-            p.schedtick.store(p.schedtick.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+        pU.unsafelyUnwrapped._withUnsafeGuaranteedRef { p in
+            if !inheritTime {
+                // Owner-only writer: a plain load/store pair, no read-modify-write.
+                p.schedtick.store(p.schedtick.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            }
+            p.curgBits.store(gBits(g), ordering: .relaxed)
         }
-        p.curgBits.store(gBits(g), ordering: .relaxed)
-        let st = g.stack!
+        let st = g.stack.unsafelyUnwrapped
         tc_tls_set_g(Unmanaged.passUnretained(g).toOpaque(), g.id, st.guardLo, st.lo)
         tc_switch(g0, g.context)
         tc_tls_set_g(nil, 0, nil, nil)
     }
 
-    /// Performs the pending action of the goroutine that just switched to g0.
-    private func finishSwitch() {
-        unowned(unsafe) let g = curg!
-        curg = nil
-        g.m = nil
+    /// Performs the pending action of `g`, the goroutine that just switched to g0.
+    @inline(__always)
+    private func finishSwitch(_ g: Goroutine) {
+        curgU = nil
+        g.mU = nil
+        unflushedSwitches &+= 1
+        if unflushedSwitches == 256 { flushSwitchCount() }
         let action = pending
         pending = .none
-        if let p { p.curgBits.store(0, ordering: .relaxed) }
+        if let pU { pU._withUnsafeGuaranteedRef { $0.curgBits.store(0, ordering: .relaxed) } }
+        switch action {
+        case .yield, .preempted:
+            g.casStatus(from: .running, to: .runnable)
+            schedU._withUnsafeGuaranteedRef { $0.yieldPut(g, self) }
+        case .park(let l):
+            g.casStatus(from: .running, to: .waiting)
+            if let l { tc_lock_release(l) }
+        default:
+            finishSwitchSlow(g, action)
+        }
+    }
+
+    func flushSwitchCount() {
+        sched.stats.contextSwitches.add(unflushedSwitches, ordering: .relaxed)
+        unflushedSwitches = 0
+    }
+
+    /// The less frequent pending actions.
+    @inline(never)
+    private func finishSwitchSlow(_ g: Goroutine, _ action: PendingAction) {
         switch action {
         case .none:
             fatal("goroutine \(g.id) switched to g0 with no pending action")
@@ -160,8 +200,11 @@ enum PendingAction {
     case preemptStop
     /// Block in `.waiting`, then release the lock (if any) the goroutine held.
     case park(UnsafeMutablePointer<tc_lock>?)
-    /// Block in `.waiting`, then release every lock (a select over several channels).
-    case parkMany([UnsafeMutablePointer<tc_lock>])
+    /// Block in `.waiting`, then release every lock (a select over several channels). The
+    /// buffer belongs to the parking goroutine's frame, which stays put while it is parked;
+    /// a buffer (not an array) keeps the enum trivial, so setting `pending` costs no
+    /// retain/release.
+    case parkMany(UnsafeBufferPointer<UnsafeMutablePointer<tc_lock>>)
     /// Block in `.waiting` until the time `when` (scheduler clock).
     case parkTimer(Int64)
     /// The goroutine finished.

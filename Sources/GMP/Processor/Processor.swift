@@ -42,8 +42,14 @@ public final class Processor: @unchecked Sendable {
     /// Idle-P list link; protected by the scheduler lock.
     unowned(unsafe) var link: Processor?
 
-    /// Dead goroutines ready for reuse, with their stacks (owner only).
-    var gFree: [Goroutine] = []
+    /// Dead goroutines ready for reuse, with their stacks, as unretained bits
+    /// (`Scheduler.allgs` keeps them alive); owner only.
+    var gFree: [UInt] = []
+    /// Goroutine ids reserved for this P, `goidCache..<goidCacheEnd` (Go's goidcache);
+    /// owner only.
+    var goidCache: Int64 = 0
+    var goidCacheEnd: Int64 = 0
+    static let goidBatch: Int64 = 16
     /// Cached free stacks (owner only).
     var stackCache: [Stack] = []
 

@@ -21,6 +21,19 @@ import Synchronization
     Unmanaged<Goroutine>.fromOpaque(UnsafeRawPointer(bitPattern: bits)!).takeUnretainedValue()
 }
 
+// Hot paths pass goroutines as unretained bits and borrow objects with
+// `_withUnsafeGuaranteedRef`: a class reference loaded from an unretained field into a
+// strong local costs a retain/release pair per use across any atomic or opaque call, which
+// was half of the time of a switch. Every object reached this way is kept alive by its
+// owner (the scheduler owns goroutines, Ms and Ps) for the whole call.
+
+/// Calls `body` with the goroutine whose unretained bits are `bits` (non-zero), borrowed:
+/// no retain or release.
+@inlinable @inline(__always) func withG<R>(_ bits: UInt, _ body: (Goroutine) throws -> R) rethrows -> R {
+    try Unmanaged<Goroutine>.fromOpaque(UnsafeRawPointer(bitPattern: bits).unsafelyUnwrapped)
+        ._withUnsafeGuaranteedRef(body)
+}
+
 extension Processor {
     /// True when the local queue and runnext are empty (racy: a hint, like Go's runqempty).
     public var runqEmpty: Bool {
@@ -43,22 +56,33 @@ extension Processor {
 
     /// Puts `g` on the local queue; `next` puts it in runnext. Owner only.
     /// Overflow moves half the queue to the global queue.
-    func runqput(_ g: Goroutine, next: Bool) {
-        var g = g
+    func runqput(_ g: Goroutine, next: Bool) { runqputBits(gBits(g), next: next) }
+
+    /// `runqput` for a goroutine given as unretained bits (the hot-path spelling).
+    @inline(__always)
+    func runqputBits(_ bits: UInt, next: Bool) {
+        var bits = bits
         if next {
-            let old = runnext.exchange(gBits(g), ordering: .acquiringAndReleasing)
+            // Only the owner stores runnext; thieves CAS it to 0. A plain load tells whether
+            // there is an old value to kick out: if it is 0 a store is enough (a thief never
+            // stores a non-zero value), else exchange to learn which goroutine we kicked.
+            if runnext.load(ordering: .relaxed) == 0 {
+                runnext.store(bits, ordering: .releasing)
+                return
+            }
+            let old = runnext.exchange(bits, ordering: .acquiringAndReleasing)
             if old == 0 { return }
-            g = gFrom(old)
+            bits = old
         }
         while true {
             let head = runqHead.load(ordering: .acquiring)
             let tail = runqTail.load(ordering: .relaxed)
             if tail &- head < Processor.runqSize {
-                tc_store_relaxed(runq + Int(tail % Processor.runqSize), gBits(g))
+                tc_store_relaxed(runq + Int(tail % Processor.runqSize), bits)
                 runqTail.store(tail &+ 1, ordering: .releasing)
                 return
             }
-            if runqputslow(g, head: head, tail: tail) { return }
+            if withG(bits, { runqputslow($0, head: head, tail: tail) }) { return }
             // The queue is not full any more; retry.
         }
     }
@@ -77,29 +101,38 @@ extension Processor {
             return false
         }
         batch.append(g)
-        for i in 0..<(batch.count - 1) { batch[i].schedlink = batch[i + 1] }
-        batch[batch.count - 1].schedlink = nil
+        for i in 0..<(batch.count - 1) { batch[i].schedlink = gBits(batch[i + 1]) }
+        batch[batch.count - 1].schedlink = 0
         let sched = g.sched
-        sched.lock.withLock { sched.globrunqputbatch(head: batch[0], tail: batch[batch.count - 1], n: batch.count) }
+        sched.lock.withLock {
+            sched.globrunqputbatch(head: gBits(batch[0]), tail: gBits(batch[batch.count - 1]), n: batch.count)
+        }
         return true
     }
 
     /// Gets a goroutine from the local queue; `inheritTime` is true for runnext. Owner only.
     func runqget() -> (Goroutine, inheritTime: Bool)? {
+        let (bits, inherit) = runqgetBits()
+        return bits == 0 ? nil : (gFrom(bits), inherit)
+    }
+
+    /// `runqget` returning unretained bits (0: empty). Owner only.
+    @inline(__always)
+    func runqgetBits() -> (UInt, inheritTime: Bool) {
         var next = runnext.load(ordering: .acquiring)
         while next != 0 {
             let r = runnext.compareExchange(expected: next, desired: 0, ordering: .acquiringAndReleasing)
-            if r.exchanged { return (gFrom(next), true) }
+            if r.exchanged { return (next, true) }
             next = r.original
         }
         while true {
             let head = runqHead.load(ordering: .acquiring)
             let tail = runqTail.load(ordering: .relaxed)
-            if tail == head { return nil }
+            if tail == head { return (0, false) }
             let bits = tc_load_relaxed(runq + Int(head % Processor.runqSize))
             if runqHead.compareExchange(expected: head, desired: head &+ 1,
                                         ordering: .acquiringAndReleasing).exchanged {
-                return (gFrom(bits), false)
+                return (bits, false)
             }
         }
     }
@@ -165,38 +198,53 @@ extension Processor {
 }
 
 extension Scheduler {
-    /// Puts a batch linked through `schedlink` on the global queue. Requires `lock`.
-    func globrunqputbatch(head: Goroutine, tail: Goroutine, n: Int) {
-        tail.schedlink = nil
-        if let t = runqTailG { t.schedlink = head } else { runqHeadG = head }
-        runqTailG = tail
+    /// Puts a batch linked through `schedlink` (unretained bits) on the global queue.
+    /// Requires `lock`.
+    @inline(__always)
+    func globrunqputbatch(head: UInt, tail: UInt, n: Int) {
+        withG(tail) { $0.schedlink = 0 }
+        if runqTailBits != 0 { withG(runqTailBits) { $0.schedlink = head } } else { runqHeadBits = head }
+        runqTailBits = tail
         runqsize += n
     }
 
     /// Puts one goroutine at the tail of the global queue. Requires `lock`.
     func globrunqput(_ g: Goroutine) {
-        globrunqputbatch(head: g, tail: g, n: 1)
+        globrunqputBits(gBits(g))
+    }
+
+    /// `globrunqput` for unretained bits. Requires `lock`.
+    @inline(__always)
+    func globrunqputBits(_ bits: UInt) {
+        globrunqputbatch(head: bits, tail: bits, n: 1)
     }
 
     /// Takes a batch from the global queue into `p`'s local queue and returns one to run
     /// (Go's globrunqget): n = min(size, size/gomaxprocs + 1, max, 128). Requires `lock`.
     func globrunqget(_ p: Processor, max: Int) -> Goroutine? {
-        if runqsize == 0 { return nil }
+        let bits = globrunqgetBits(p, max: max)
+        return bits == 0 ? nil : gFrom(bits)
+    }
+
+    /// `globrunqget` returning unretained bits (0: empty). Requires `lock`.
+    @inline(__always)
+    func globrunqgetBits(_ p: Processor, max: Int) -> UInt {
+        if runqsize == 0 { return 0 }
         var n = min(runqsize, runqsize / procs + 1)
         if max > 0 && n > max { n = max }
         if n > Int(Processor.runqSize) / 2 { n = Int(Processor.runqSize) / 2 }
         runqsize -= n
-        let g = runqHeadG!
-        runqHeadG = g.schedlink
+        let g = runqHeadBits
+        runqHeadBits = withG(g) { $0.schedlink }
         n -= 1
         while n > 0 {
-            let g1 = runqHeadG!
-            runqHeadG = g1.schedlink
-            p.runqput(g1, next: false)
+            let g1 = runqHeadBits
+            runqHeadBits = withG(g1) { $0.schedlink }
+            p.runqputBits(g1, next: false)
             n -= 1
         }
-        if runqHeadG == nil { runqTailG = nil }
-        g.schedlink = nil
+        if runqHeadBits == 0 { runqTailBits = 0 }
+        withG(g) { $0.schedlink = 0 }
         return g
     }
 }

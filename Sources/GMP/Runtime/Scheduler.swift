@@ -26,8 +26,10 @@ public final class Scheduler: @unchecked Sendable {
     let lock = RuntimeLock()
 
     // MARK: Global run queue (lock)
-    unowned(unsafe) var runqHeadG: Goroutine?
-    unowned(unsafe) var runqTailG: Goroutine?
+    /// Head and tail of the global queue as unretained goroutine bits (0: empty), linked
+    /// through `Goroutine.schedlink`; lock.
+    var runqHeadBits: UInt = 0
+    var runqTailBits: UInt = 0
     private let runqsizeAtomic = Atomic<Int>(0)
     /// Written under `lock`; read racily as a hint (relaxed).
     var runqsize: Int {
@@ -52,8 +54,13 @@ public final class Scheduler: @unchecked Sendable {
     // MARK: Goroutines
     /// Protects `allgs` and `gFreeGlobal`.
     let allgLock = RuntimeLock()
+    /// Every goroutine ever created: the references that keep goroutines alive (allgLock).
     var allgs: [Goroutine] = []
-    var gFreeGlobal: [Goroutine] = []
+    /// Dead goroutines for reuse, as unretained bits (`allgs` keeps them alive); allgLock.
+    var gFreeGlobal: [UInt] = []
+    /// `gFreeGlobal.count`: written under allgLock, read racily (relaxed) so that creating
+    /// a goroutine skips the lock when the global free list is empty.
+    let gFreeGlobalCount = Atomic<Int>(0)
     let goidGen = Atomic<Int64>(0)
     /// Goroutines created and not yet exited.
     let liveGoroutines = Atomic<Int>(0)
@@ -84,7 +91,9 @@ public final class Scheduler: @unchecked Sendable {
 
     // MARK: Timers, sysmon, determinism, stats
     let timers: TimerQueue
-    var det: DeterministicState?
+    let det: DeterministicState?
+    /// `det != nil`, as a plain flag the hot paths test without touching the reference.
+    let deterministic: Bool
     public let stats = SchedulerStats()
     /// Hooks a layer above (the collector) installs before `run`.
     public var hooks = SchedulerHooks()
@@ -98,7 +107,8 @@ public final class Scheduler: @unchecked Sendable {
         allp = (0..<config.procs).map { Processor(id: $0) }
         stacks = StackPool(usable: config.stackSize, guardSize: config.guardSize)
         timers = TimerQueue()
-        if let d = config.deterministic { det = DeterministicState(d) }
+        if let d = config.deterministic { det = DeterministicState(d) } else { det = nil }
+        deterministic = det != nil
         for p in allp.reversed() { pidleput(p) }
     }
 
@@ -170,76 +180,135 @@ public final class Scheduler: @unchecked Sendable {
     /// Creates a runnable goroutine (Go's newproc1). Runs on a goroutine or on the thread
     /// calling `run`.
     func newGoroutine(_ body: @escaping () throws -> Void, parent: Goroutine?) throws(SchedulerError) -> Goroutine {
+        gFrom(try newGoroutineBits(body, parent: parent))
+    }
+
+    /// `newGoroutine` returning the goroutine as unretained bits (`allgs` keeps it alive).
+    func newGoroutineBits(_ body: @escaping () throws -> Void, parent: Goroutine?) throws(SchedulerError) -> UInt {
         if liveGoroutines.add(1, ordering: .relaxed).newValue > config.maxGoroutines {
             liveGoroutines.subtract(1, ordering: .relaxed)
             throw .resourceLimit("too many goroutines: limit is \(config.maxGoroutines) "
                 + "(SchedulerConfig.maxGoroutines)")
         }
-        let p = parent?.m?.p
-        var g: Goroutine? = p?.gFree.popLast()
-        if g == nil {
-            g = allgLock.withLock { gFreeGlobal.popLast() }
-        }
-        let gp: Goroutine
-        if let g {
-            gp = g
-        } else {
-            gp = Goroutine(sched: self)
-            allgLock.withLock { allgs.append(gp) }
-        }
-        if gp.stack == nil {
-            do {
-                if let p {
-                    if p.stackCache.isEmpty { try stacks.get(batch: 16, into: &p.stackCache) }
-                    gp.stack = p.stackCache.removeLast()
+        // The parent's P (nil on the thread calling `run`). Borrowed: it is held by the
+        // parent's M for the whole call.
+        let pU = parent?.mU?._withUnsafeGuaranteedRef { $0.pU }
+        let bits = pU?._withUnsafeGuaranteedRef { gfget($0) } ?? gfgetNoP()
+        if withG(bits, { $0.stack == nil }) {
+            do throws(SchedulerError) {
+                let st: Stack
+                if let pU {
+                    st = try pU._withUnsafeGuaranteedRef { p in
+                        Result { () throws(SchedulerError) -> Stack in
+                            if p.stackCache.isEmpty { try stacks.get(batch: 16, into: &p.stackCache) }
+                            return p.stackCache.removeLast()
+                        }
+                    }.get()
                 } else {
-                    gp.stack = try stacks.get()
+                    st = try stacks.get()
                 }
+                withG(bits) { $0.stack = st }
             } catch {
                 liveGoroutines.subtract(1, ordering: .relaxed)
-                allgLock.withLock { gFreeGlobal.append(gp) }
+                allgLock.withLock {
+                    gFreeGlobal.append(bits)
+                    gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
+                }
                 throw error
             }
         }
-        gp.id = goidGen.add(1, ordering: .relaxed).newValue
-        gp.parentID = parent?.id ?? 0
-        gp.body = body
-        gp.waitReason = .none
-        gp.preempt.store(false, ordering: .relaxed)
-        gp.preemptStop.store(false, ordering: .relaxed)
-        gp.roots.reset()
-        gp.collectorWord = 0
-        gp.collectorData = nil
-        let st = gp.stack!
-        tc_context_destroy(gp.context)
-        tc_context_init(gp.context, st.lo, st.size, { raw in
-            Goroutine.entry(Unmanaged<Goroutine>.fromOpaque(raw!).takeUnretainedValue())
-        }, Unmanaged.passUnretained(gp).toOpaque())
-        gp.setStatus(.runnable)
-        stats.goroutinesCreated.add(1, ordering: .relaxed)
-        if let hook = hooks.onSpawn, let parent { hook(parent, gp) }
-        return gp
+        withG(bits) { gp in
+            let id: Int64
+            if let pU {
+                id = pU._withUnsafeGuaranteedRef { p in
+                    // Go's goidcache: ids come from the global generator in batches per P.
+                    if p.goidCache == p.goidCacheEnd {
+                        p.goidCache = goidGen.add(Processor.goidBatch, ordering: .relaxed).newValue
+                            - Processor.goidBatch + 1
+                        p.goidCacheEnd = p.goidCache + Processor.goidBatch
+                    }
+                    defer { p.goidCache += 1 }
+                    return p.goidCache
+                }
+            } else {
+                id = goidGen.add(1, ordering: .relaxed).newValue
+            }
+            gp.id = id
+            gp.parentID = parent?.id ?? 0
+            gp.body = body
+            gp.waitReason = .none
+            gp.preempt.store(false, ordering: .relaxed)
+            gp.preemptStop.store(false, ordering: .relaxed)
+            gp.roots.reset()
+            gp.collectorWord = 0
+            gp.isSystem = false
+            if gp.collectorData != nil { gp.collectorData = nil }
+            let st = gp.stack.unsafelyUnwrapped
+            tc_context_destroy(gp.context)
+            tc_context_init(gp.context, st.lo, st.size, { raw in
+                withG(UInt(bitPattern: raw)) { Goroutine.entry($0) }
+            }, UnsafeMutableRawPointer(bitPattern: bits))
+            gp.setStatus(.runnable)
+            stats.goroutinesCreated.add(1, ordering: .relaxed)
+            if let hook = hooks.onSpawn, let parent { hook(parent, gp) }
+        }
+        return bits
+    }
+
+    /// A dead goroutine (with its stack) from `p`'s free list, refilled from the global one
+    /// in batches (Go's gfget), or a new goroutine without a stack. Runs on the M holding `p`.
+    private func gfget(_ p: Processor) -> UInt {
+        if p.gFree.isEmpty && gFreeGlobalCount.load(ordering: .relaxed) > 0 {
+            allgLock.withLock {
+                while p.gFree.count < 32, let b = gFreeGlobal.popLast() { p.gFree.append(b) }
+                gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
+            }
+        }
+        if let b = p.gFree.popLast() { return b }
+        return newG()
+    }
+
+    /// `gfget` without a P (the main goroutine).
+    private func gfgetNoP() -> UInt {
+        let b = allgLock.withLock { () -> UInt? in
+            defer { gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed) }
+            return gFreeGlobal.popLast()
+        }
+        return b ?? newG()
+    }
+
+    /// Allocates a goroutine and records it in `allgs`, which keeps it alive.
+    private func newG() -> UInt {
+        let gp = Goroutine(sched: self)
+        allgLock.withLock { allgs.append(gp) }
+        return gBits(gp)
     }
 
     /// Finishes a goroutine on g0 (Go's goexit0): dead, caches it with its stack for reuse.
     func goexit0(_ g: Goroutine, _ m: Machine) {
         g.casStatus(from: .running, to: .dead)
         g.body = nil
-        g.collectorData = nil
+        if g.collectorData != nil { g.collectorData = nil }
         liveGoroutines.subtract(1, ordering: .relaxed)
         if g === mainG {
             beginShutdown()
             return
         }
-        if let p = m.p {
-            p.gFree.append(g)
-            if p.gFree.count > 64 {
-                allgLock.withLock {
-                    while p.gFree.count > 32 { gFreeGlobal.append(p.gFree.removeLast()) }
+        if let pU = m.pU {
+            pU._withUnsafeGuaranteedRef { p in
+                p.gFree.append(gBits(g))
+                if p.gFree.count > 64 {
+                    allgLock.withLock {
+                        while p.gFree.count > 32 { gFreeGlobal.append(p.gFree.removeLast()) }
+                        gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
+                    }
                 }
             }
         } else {
-            allgLock.withLock { gFreeGlobal.append(g) }
+            allgLock.withLock {
+                gFreeGlobal.append(gBits(g))
+                gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
+            }
         }
     }
 
@@ -422,7 +491,7 @@ public final class Scheduler: @unchecked Sendable {
         allgLock.withLock {
             for g in allgs.sorted(by: { $0.id < $1.id }) {
                 let st = g.currentStatus
-                if st == .dead || st == .idle { continue }
+                if st == .dead || st == .idle || g.isSystem { continue }
                 let what = st == .waiting ? g.waitReason.rawValue : st.description
                 lines.append("goroutine \(g.id) [\(what)]:")
             }
@@ -461,6 +530,8 @@ public struct SchedulerHooks: @unchecked Sendable {
 /// Running totals, updated with relaxed atomics.
 public final class SchedulerStats: @unchecked Sendable {
     public let goroutinesCreated = Atomic<Int>(0)
+    /// Goroutine switches to g0; each M adds its count in batches of 256 and on exit, so
+    /// while running it lags by up to 255 per M.
     public let contextSwitches = Atomic<Int>(0)
     public let preemptions = Atomic<Int>(0)
     public let steals = Atomic<Int>(0)

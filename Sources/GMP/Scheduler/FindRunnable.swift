@@ -14,6 +14,39 @@ import Synchronization
 // is then picked up, which is the race Go's "spinning M" protocol is careful about.
 
 extension Scheduler {
+    /// `findRunnable` returning unretained bits (0 at shutdown) and whether the goroutine
+    /// inherits the time slice. The common cases (local queue, global queue) are looked up
+    /// first without leaving the borrowed P; anything else, including every case that
+    /// needs the full loop (stop the world, shutdown, stealing, parking), goes through
+    /// `findRunnable`, which repeats the same checks in the same order.
+    @inline(__always)
+    func findRunnableBits(_ m: Machine) -> (UInt, Bool) {
+        if !deterministic && !gcwaiting.load(ordering: .acquiring) && !shuttingDown.load(ordering: .acquiring),
+           let pU = m.pU {
+            let r = pU._withUnsafeGuaranteedRef { p -> (UInt, Bool) in
+                if timers.nextDeadline() != nil { checkTimers(now: nanotime(), p: p) }
+                if p.schedtick.load(ordering: .relaxed) % 61 == 0 && runqsize > 0 {
+                    lock.lock()
+                    let g = globrunqgetBits(p, max: 1)
+                    lock.unlock()
+                    if g != 0 { return (g, false) }
+                }
+                let (g, inherit) = p.runqgetBits()
+                if g != 0 { return (g, inherit) }
+                if runqsize != 0 {
+                    lock.lock()
+                    let g = globrunqgetBits(p, max: 0)
+                    lock.unlock()
+                    if g != 0 { return (g, false) }
+                }
+                return (0, false)
+            }
+            if r.0 != 0 { return r }
+        }
+        guard let (g, inherit) = findRunnable(m) else { return (0, false) }
+        return (gBits(g), inherit)
+    }
+
     /// Returns the next goroutine for `m` (which holds a P), parking the M while there is
     /// no work. Returns nil at shutdown.
     func findRunnable(_ m: Machine) -> (Goroutine, Bool)? {
@@ -107,12 +140,15 @@ extension Scheduler {
 
     /// Puts a goroutine that yielded or was preempted on the global queue (Go's
     /// goschedImpl), or in deterministic mode on the runnable set.
+    @inline(__always)
     func yieldPut(_ g: Goroutine, _ m: Machine) {
-        if let det {
-            det.makeRunnable(g)
+        if deterministic {
+            det!.makeRunnable(g)
             return
         }
-        lock.withLock { globrunqput(g) }
+        lock.lock()
+        globrunqputBits(gBits(g))
+        lock.unlock()
     }
 
     /// Stops `m` for a stop-the-world (Go's gcstopm).
@@ -134,14 +170,25 @@ extension Scheduler {
     /// holding a P it goes to runnext of that P; otherwise to the global queue.
     func ready(_ g: Goroutine, next: Bool = true) {
         g.casStatus(from: .waiting, to: .runnable)
-        if let det {
-            det.makeRunnable(g)
+        if deterministic {
+            det!.makeRunnable(g)
             return
         }
-        if let m = Machine.current, m.sched === self, let p = m.p {
-            p.runqput(g, next: next)
-        } else {
-            lock.withLock { globrunqput(g) }
+        // This thread's M and its P are borrowed: the M is the running thread's own, and
+        // only this thread changes which P it holds.
+        var queued = false
+        if let raw = tc_tls_m() {
+            Unmanaged<Machine>.fromOpaque(raw)._withUnsafeGuaranteedRef { m in
+                if m.schedU.toOpaque() == Unmanaged.passUnretained(self).toOpaque(), let pU = m.pU {
+                    pU._withUnsafeGuaranteedRef { $0.runqputBits(gBits(g), next: next) }
+                    queued = true
+                }
+            }
+        }
+        if !queued {
+            lock.lock()
+            globrunqputBits(gBits(g))
+            lock.unlock()
         }
         wakep()
     }

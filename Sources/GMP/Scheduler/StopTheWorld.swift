@@ -126,6 +126,10 @@ extension Scheduler {
                 if target.status.compareExchange(expected: raw, desired: raw | GStatus.scanBit,
                                                  ordering: .acquiringAndReleasing).exchanged {
                     wasPreempted = raw == GStatus.preempted.rawValue
+                    // Withdraw any stop request we made while it was running: it is frozen
+                    // now, and a stale request would park it again with nobody to resume it.
+                    target.preemptStop.store(false, ordering: .relaxed)
+                    target.preempt.store(false, ordering: .relaxed)
                     body(target)
                     if wasPreempted {
                         // It parked for us: make it runnable again.

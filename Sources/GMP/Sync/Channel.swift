@@ -17,53 +17,70 @@ import CContext
 /// the time slice); a receiver that finds a parked sender on a full buffer takes the head
 /// of the buffer and moves the sender's value to the tail, preserving FIFO order.
 public final class Channel<T>: @unchecked Sendable {
-    /// Guards everything below.
-    let lock = RuntimeLock()
+    /// Guards `state` and the buffer.
+    @usableFromInline let lock = RuntimeLock()
     public let capacity: Int
-    private let buf: UnsafeMutablePointer<T>
-    private var count = 0
-    private var sendx = 0
-    private var recvx = 0
-    private(set) var closed = false
-    var recvq = WaitQueue()
-    var sendq = WaitQueue()
+    @usableFromInline let buf: UnsafeMutablePointer<T>
+    /// Counts, indexes, the closed flag and the waiter queues (protected by `lock`). Kept
+    /// behind a pointer: mutating class stored properties costs a dynamic exclusivity
+    /// check per access (a runtime call), which was a visible share of a channel operation.
+    @usableFromInline let state: UnsafeMutablePointer<ChannelState>
+    var closed: Bool { state.pointee.closed }  // protected by lock
+    var recvq: WaitQueue {  // protected by lock
+        get { state.pointee.recvq }
+        _modify { yield &state.pointee.recvq }
+    }
+    var sendq: WaitQueue {  // protected by lock
+        get { state.pointee.sendq }
+        _modify { yield &state.pointee.sendq }
+    }
 
     /// Creates a channel holding up to `capacity` values (0: unbuffered).
     public init(capacity: Int = 0) {
         precondition(capacity >= 0, "Channel capacity must be >= 0, got \(capacity)")
         self.capacity = capacity
         buf = .allocate(capacity: Swift.max(capacity, 1))
+        state = .allocate(capacity: 1)
+        state.initialize(to: ChannelState())
     }
 
     deinit {
-        var i = recvx
-        for _ in 0..<count {
+        var i = state.pointee.recvx
+        for _ in 0..<state.pointee.count {
             (buf + i).deinitialize(count: 1)
             i = (i + 1) % capacity
         }
         buf.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
         lock.deallocate()
     }
 
     /// Values in the buffer now (racy snapshot, like Go's len(ch)).
-    public var bufferedCount: Int { lock.withLock { count } }
+    public var bufferedCount: Int { lock.withLock { state.pointee.count } }
+
+    // `send` and `receive` are inlinable so that a client's `Channel<Int>` runs specialized
+    // code: unspecialized generic code looks up `Optional<T>` and tuple metadata at run
+    // time on every call, which cost more than the rest of the operation.
 
     /// Sends `value`, parking until a receiver or buffer space takes it.
+    @inlinable
     public func send(_ value: T) {
-        let g = Goroutine.mustCurrent("Channel.send")
-        Goroutine.safePoint()
-        lock.lock()
-        if trySendLocked(value) { return }
-        var v = value
-        var w = Waiter(g)
-        withUnsafeMutablePointer(to: &v) { vp in
-            withUnsafeMutablePointer(to: &w) { wp in
-                wp.pointee.elem = UnsafeMutableRawPointer(vp)
-                sendq.enqueue(wp)
-                g.park(.chanSend, unlocking: lock.raw)
+        Goroutine.withCurrent("Channel.send") { g in
+            g.safePointCheck()
+            lock.lock()
+            if trySendLocked(value) { return }
+            var v = value
+            var w = Waiter(g)
+            withUnsafeMutablePointer(to: &v) { vp in
+                withUnsafeMutablePointer(to: &w) { wp in
+                    wp.pointee.elem = UnsafeMutableRawPointer(vp)
+                    state.pointee.sendq.enqueue(wp)
+                    g.park(.chanSend, unlocking: lock.raw)
+                }
             }
+            if !w.success { Goroutine.panic("send on closed channel") }
         }
-        if !w.success { Goroutine.panic("send on closed channel") }
     }
 
     /// Sends without blocking; returns false if it would block (Go's select with default).
@@ -77,25 +94,27 @@ public final class Channel<T>: @unchecked Sendable {
     }
 
     /// With the lock held: completes a send if possible and unlocks; else keeps the lock.
-    /// Panics on a closed channel.
+    /// Panics on a closed channel. A parked receiver's `elem` is uninitialized `T` storage,
+    /// initialized here (its `success` says whether it holds a value).
+    @usableFromInline
     func trySendLocked(_ value: T) -> Bool {
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
             Goroutine.panic("send on closed channel")
         }
-        if let w = recvq.dequeue() {
-            w.pointee.elem?.assumingMemoryBound(to: Optional<T>.self).pointee = value
+        if let w = state.pointee.recvq.dequeue() {
+            w.pointee.elem.unsafelyUnwrapped.assumingMemoryBound(to: T.self).initialize(to: value)
             w.pointee.success = true
             w.pointee.fired = true
-            let rg = gFrom(w.pointee.g)
+            let rg = w.pointee.g
             lock.unlock()
-            rg.sched.ready(rg)
+            withG(rg) { rg in rg.schedU._withUnsafeGuaranteedRef { $0.ready(rg) } }
             return true
         }
-        if count < capacity {
-            (buf + sendx).initialize(to: value)
-            sendx = (sendx + 1) % capacity
-            count += 1
+        if state.pointee.count < capacity {
+            (buf + state.pointee.sendx).initialize(to: value)
+            state.pointee.sendx = (state.pointee.sendx + 1) % capacity
+            state.pointee.count += 1
             lock.unlock()
             return true
         }
@@ -104,21 +123,27 @@ public final class Channel<T>: @unchecked Sendable {
 
     /// Receives a value, parking until one is available. Returns nil once the channel is
     /// closed and drained (Go's `v, ok := <-ch` with ok == false).
+    @inlinable
     public func receive() -> T? {
-        let g = Goroutine.mustCurrent("Channel.receive")
-        Goroutine.safePoint()
-        lock.lock()
-        if let r = tryReceiveLocked() { return r.value }
-        var slot: T? = nil
-        var w = Waiter(g)
-        withUnsafeMutablePointer(to: &slot) { sp in
-            withUnsafeMutablePointer(to: &w) { wp in
-                wp.pointee.elem = UnsafeMutableRawPointer(sp)
-                recvq.enqueue(wp)
-                g.park(.chanReceive, unlocking: lock.raw)
+        Goroutine.withCurrent("Channel.receive") { g in
+            g.safePointCheck()
+            return withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { slot -> T? in
+                let out = slot.baseAddress.unsafelyUnwrapped
+                lock.lock()
+                switch tryReceiveLocked(into: out) {
+                case .value: return out.move()
+                case .closed: return nil
+                case .wouldBlock: break
+                }
+                var w = Waiter(g)
+                withUnsafeMutablePointer(to: &w) { wp in
+                    wp.pointee.elem = UnsafeMutableRawPointer(out)
+                    state.pointee.recvq.enqueue(wp)
+                    g.park(.chanReceive, unlocking: lock.raw)
+                }
+                return w.success ? out.move() : nil
             }
         }
-        return slot
     }
 
     /// Receives without blocking: `nil` if it would block, `.some(nil)` if closed and
@@ -126,46 +151,56 @@ public final class Channel<T>: @unchecked Sendable {
     public func tryReceive() -> T?? {
         _ = Goroutine.mustCurrent("Channel.tryReceive")
         Goroutine.safePoint()
-        lock.lock()
-        if let r = tryReceiveLocked() { return .some(r.value) }
-        lock.unlock()
-        return nil
+        return withUnsafeTemporaryAllocation(of: T.self, capacity: 1) { slot -> T?? in
+            let out = slot.baseAddress!
+            lock.lock()
+            switch tryReceiveLocked(into: out) {
+            case .value: return .some(out.move())
+            case .closed: return .some(nil)
+            case .wouldBlock:
+                lock.unlock()
+                return nil
+            }
+        }
     }
 
-    /// With the lock held: completes a receive if possible and unlocks (value nil: closed
-    /// and drained); returns nil and keeps the lock if it would block.
-    func tryReceiveLocked() -> (value: T?, Void)? {
-        if let w = sendq.dequeue() {
-            let sv = w.pointee.elem!.assumingMemoryBound(to: T.self).pointee
-            let v: T
+    /// With the lock held: completes a receive if possible, initializing `out` for
+    /// `.value`, and unlocks (`.closed`: closed and drained); returns `.wouldBlock` and
+    /// keeps the lock if it would block.
+    @usableFromInline
+    func tryReceiveLocked(into out: UnsafeMutablePointer<T>) -> ReceiveResult {
+        if let w = state.pointee.sendq.dequeue() {
+            let sv = w.pointee.elem.unsafelyUnwrapped.assumingMemoryBound(to: T.self)
             if capacity == 0 {
-                v = sv
+                out.initialize(to: sv.pointee)
             } else {
                 // Buffer is full: take its head, put the sender's value at the tail.
-                v = (buf + recvx).move()
-                (buf + recvx).initialize(to: sv)
-                recvx = (recvx + 1) % capacity
-                sendx = recvx
+                let recvx = state.pointee.recvx
+                out.moveInitialize(from: buf + recvx, count: 1)
+                (buf + recvx).initialize(to: sv.pointee)
+                state.pointee.recvx = (recvx + 1) % capacity
+                state.pointee.sendx = state.pointee.recvx
             }
             w.pointee.success = true
             w.pointee.fired = true
-            let sg = gFrom(w.pointee.g)
+            let sg = w.pointee.g
             lock.unlock()
-            sg.sched.ready(sg)
-            return (v, ())
+            withG(sg) { sg in sg.schedU._withUnsafeGuaranteedRef { $0.ready(sg) } }
+            return .value
         }
-        if count > 0 {
-            let v = (buf + recvx).move()
-            recvx = (recvx + 1) % capacity
-            count -= 1
+        if state.pointee.count > 0 {
+            let recvx = state.pointee.recvx
+            out.moveInitialize(from: buf + recvx, count: 1)
+            state.pointee.recvx = (recvx + 1) % capacity
+            state.pointee.count -= 1
             lock.unlock()
-            return (v, ())
+            return .value
         }
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
-            return (nil, ())
+            return .closed
         }
-        return nil
+        return .wouldBlock
     }
 
     /// Closes the channel: parked receivers get nil, parked senders panic. Closing twice
@@ -173,18 +208,18 @@ public final class Channel<T>: @unchecked Sendable {
     public func close() {
         _ = Goroutine.mustCurrent("Channel.close")
         lock.lock()
-        if closed {
+        if state.pointee.closed {
             lock.unlock()
             Goroutine.panic("close of closed channel")
         }
-        closed = true
+        state.pointee.closed = true
         var wake: [Goroutine] = []
-        while let w = recvq.dequeue() {
+        while let w = state.pointee.recvq.dequeue() {
             w.pointee.success = false
             w.pointee.fired = true
             wake.append(gFrom(w.pointee.g))
         }
-        while let w = sendq.dequeue() {
+        while let w = state.pointee.sendq.dequeue() {
             w.pointee.success = false
             w.pointee.fired = true
             wake.append(gFrom(w.pointee.g))
@@ -193,6 +228,21 @@ public final class Channel<T>: @unchecked Sendable {
         for g in wake { g.sched.ready(g) }
     }
 }
+
+/// The state of a channel behind its lock (see `Channel.state`).
+@usableFromInline
+struct ChannelState {
+    var count = 0
+    var sendx = 0
+    var recvx = 0
+    var closed = false
+    @usableFromInline var recvq = WaitQueue()
+    @usableFromInline var sendq = WaitQueue()
+}
+
+/// Outcome of `Channel.tryReceiveLocked`.
+@usableFromInline
+enum ReceiveResult { case value, closed, wouldBlock }
 
 extension Channel: Sequence {
     /// Iterates received values until the channel is closed and drained (`for v in ch`).

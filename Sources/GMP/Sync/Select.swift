@@ -115,27 +115,47 @@ class SelectCaseBox {
 final class RecvCase<T>: SelectCaseBox {
     let channel: Channel<T>
     let handler: (T?) -> Void
-    let slot: UnsafeMutablePointer<T?>
+    /// Uninitialized `T` storage a sender (or the poll) initializes; `filled` says so.
+    let slot: UnsafeMutablePointer<T>
+    var filled = false
     init(_ c: Channel<T>, _ h: @escaping (T?) -> Void) {
         channel = c
         handler = h
         slot = .allocate(capacity: 1)
-        slot.initialize(to: nil)
     }
     deinit {
-        slot.deinitialize(count: 1)
+        if filled { slot.deinitialize(count: 1) }
         slot.deallocate()
     }
     override var lockPtr: UnsafeMutablePointer<tc_lock> { channel.lock.raw }
     override func pollLocked() -> Bool {
-        channel.pollReceiveLocked(into: slot)
+        switch channel.pollReceiveLocked(into: slot) {
+        case .value:
+            filled = true
+            polledSuccess = true
+            return true
+        case .closed:
+            polledSuccess = false
+            return true
+        case .wouldBlock: return false
+        }
     }
     override func enqueueLocked(_ w: UnsafeMutablePointer<Waiter>) {
         w.pointee.elem = UnsafeMutableRawPointer(slot)
         channel.recvq.enqueue(w)
     }
     override func dequeueLocked(_ w: UnsafeMutablePointer<Waiter>) { channel.recvq.remove(w) }
-    override func fire(success: Bool) { handler(slot.pointee) }
+    override func fire(success: Bool) {
+        // A woken receive case holds a value exactly when the sender succeeded; a polled
+        // one when the poll found a value (`filled`).
+        if success { filled = true }
+        if filled {
+            filled = false
+            handler(slot.move())
+        } else {
+            handler(nil)
+        }
+    }
 }
 
 final class SendCase<T>: SelectCaseBox {
@@ -174,15 +194,12 @@ enum PollSend { case done, closed, wouldBlock }
 extension Channel {
     /// Select's receive poll, with this channel's lock held by the select (which also
     /// unlocks it): moves a value into `slot` if one is available or the channel is closed.
-    func pollReceiveLocked(into slot: UnsafeMutablePointer<T?>) -> Bool {
+    func pollReceiveLocked(into slot: UnsafeMutablePointer<T>) -> ReceiveResult {
         // Reuse the non-select path, but it unlocks on success: re-lock to keep select's
         // lock discipline simple (select holds the lock again until it releases all).
-        if let r = tryReceiveLocked() {
-            slot.pointee = r.value
-            tc_lock_acquire(lock.raw)
-            return true
-        }
-        return false
+        let r = tryReceiveLocked(into: slot)
+        if r != .wouldBlock { tc_lock_acquire(lock.raw) }
+        return r
     }
 
     /// Select's send poll, with the lock held (held again on return).

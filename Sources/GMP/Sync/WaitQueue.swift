@@ -7,31 +7,35 @@ import Synchronization
 /// move while it is parked, so a queue can link them with raw pointers and no allocation.
 /// All fields are protected by the lock of the queue that holds the waiter; once a waker
 /// has dequeued it and readied the goroutine, it must not touch the waiter again.
+@usableFromInline
 struct Waiter {
-    var g: UInt
-    /// Channel element: the value to send, or an `Optional<T>` slot to receive into.
-    var elem: UnsafeMutableRawPointer? = nil
+    @usableFromInline var g: UInt
+    /// Channel element: the value to send, or uninitialized `T` storage to receive into
+    /// (initialized by the sender, which then sets `success`).
+    @usableFromInline var elem: UnsafeMutableRawPointer? = nil
     var next: UnsafeMutablePointer<Waiter>? = nil
     var prev: UnsafeMutablePointer<Waiter>? = nil
     /// Part of a select: a waker must win `Goroutine.selectDone` before using it.
     var isSelect = false
     /// Channel operations: true if the communication happened (false: the channel closed).
-    var success = false
+    @usableFromInline var success = false
     /// Set by the waker that completed this waiter (select uses it to find its case).
     var fired = false
     var inQueue = false
     var caseIndex = 0
 
-    init(_ g: Goroutine) { self.g = gBits(g) }
+    @inlinable init(_ g: Goroutine) { self.g = UInt(bitPattern: Unmanaged.passUnretained(g).toOpaque()) }
 }
 
 /// A FIFO of waiters (Go's waitq). Protected by its owner's lock.
+@usableFromInline
 struct WaitQueue {
     private(set) var first: UnsafeMutablePointer<Waiter>?
     private var last: UnsafeMutablePointer<Waiter>?
 
     var isEmpty: Bool { first == nil }
 
+    @usableFromInline
     mutating func enqueue(_ w: UnsafeMutablePointer<Waiter>) {
         w.pointee.next = nil
         w.pointee.prev = last
