@@ -7,12 +7,16 @@ let package = Package(
     name: "TriColor",
     products: [
         .library(name: "GMP", targets: ["GMP"]),
+        .library(name: "TriColor", targets: ["TriColor"]),
         .executable(name: "gcbench", targets: ["gcbench"]),
     ],
     targets: [
         .target(name: "CContext", path: "Sources/CContext"),
         .target(name: "GMP", dependencies: ["CContext"], path: "Sources/GMP"),
-        .executableTarget(name: "gcbench", dependencies: ["GMP"], path: "Benchmarks/GCBench"),
+        .target(name: "TriColor", dependencies: ["GMP", "CContext"], path: "Sources/TriColor"),
+        .executableTarget(name: "gcbench", dependencies: ["GMP", "TriColor", "CContext"], path: "Benchmarks/GCBench"),
         .testTarget(name: "GMPTests", dependencies: ["GMP", "CContext"], path: "Tests/GMPTests"),
-    ]
+        .testTarget(name: "TriColorTests", dependencies: ["TriColor", "GMP"], path: "Tests/TriColorTests"),
+    ],
+    swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import TriColor
 
 /// One measured configuration: suite x workload x procs (x collector, for heap suites).
 struct BenchResult {
@@ -24,11 +25,15 @@ struct Options {
     var quick = false
     var jsonPath: String?
     var smallStacks = false
+    var collectors: [CollectorKind] = CollectorKind.safe.filter { $0 == .markSweep }
+    var binaryTreesDepth: Int?
 
     static let usage = """
     usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--procs N[,N]] [--repeat N]
-                   [--quick] [--json FILE] [--small-stacks]
+                   [--collector NAME[,NAME]] [--depth N] [--quick] [--json FILE] [--small-stacks]
       suites: \(Suites.all.map(\.name).joined(separator: ", "))
+      --collector     collectors to run (default: markSweep); ablations only when named
+      --depth N       binary-trees depth (default 18)
       --quick         smaller sizes (a smoke run)
       --small-stacks  16 KiB goroutine stacks (live-goroutines tries 1,000,000)
     """
@@ -57,6 +62,16 @@ struct Options {
             case "--quick": o.quick = true
             case "--json": o.jsonPath = try value(a)
             case "--small-stacks": o.smallStacks = true
+            case "--collector":
+                o.collectors = try value(a).split(separator: ",").map {
+                    guard let k = CollectorKind(rawValue: String($0)) else {
+                        throw UsageError("unknown collector '\($0)' (have: \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    return k
+                }
+            case "--depth":
+                guard let n = Int(try value(a)), n >= 4, n <= 24 else { throw UsageError("--depth wants 4...24") }
+                o.binaryTreesDepth = n
             case "-h", "--help":
                 print(usage)
                 exit(0)

@@ -8,6 +8,7 @@ enum Suites {
     struct Suite: Sendable { let name: String; let run: @Sendable (Options) -> [BenchResult] }
     static let all: [Suite] = [
         Suite(name: "sched", run: SchedSuite.run),
+        Suite(name: "alloc", run: AllocSuite.run),
     ]
 }
 

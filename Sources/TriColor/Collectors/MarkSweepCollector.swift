@@ -1,0 +1,76 @@
+// MarkSweepCollector: Go 1.3's collector, as the runtime runs it on goroutines.
+//
+// The algorithm (McCarthy 1960; Go 1.3's bitmap marking with lazy sweeping):
+//
+//   1. stopTheWorld: every goroutine parks at its next safe point; only the goroutine
+//      running the cycle continues. Nothing can change the object graph from here to 5.
+//   2. Sweep termination: flush every P's allocation cache and finish the previous
+//      cycle's sweep, so every mark bit is clear: every object is white.
+//   3. Mark: shade every root (each goroutine's stack slots and the globals), then drain
+//      the grey stack: pop an object (it becomes black), shade its fields.
+//   4. Mark termination: optional checkmark (an independent second mark that reports any
+//      reachable object the mark missed, with its path); flip sweepgen so every span
+//      "needs sweeping"; set the next heap goal from the marked bytes.
+//   5. startTheWorld. Spans are swept lazily by allocation (before a span is reused) and
+//      by the background sweeper goroutine.
+//
+// Invariant: when the drain ends there is no grey object; since a black object had all of
+// its fields shaded when it was scanned, no black object points to a white one, so every
+// reachable object is black and every white object is garbage. The world is stopped
+// throughout, so no mutator can hide a pointer: this collector needs no write barrier.
+// The price is a pause proportional to the live heap (gcbench's `pause` suite shows it).
+
+import GMP
+
+final class MarkSweepCollector: Collector {
+    unowned let rt: TriColorRuntime
+    let marker: MarkSweep
+    var kind: CollectorKind { .markSweep }
+
+    init(runtime: TriColorRuntime) {
+        rt = runtime
+        marker = MarkSweep(heap: runtime.heap, checkmark: runtime.config.checkLevel >= .cheap)
+    }
+
+    func runCycle(reason: GCReason) -> GCCycleRecord {
+        let sched = rt.scheduler
+        let start = nanotime()
+        let heapStart = rt.heap.heapLiveBytes
+        let w = sched.stopTheWorld(reason: "GC (markSweep)")
+        marker.sweepTermination()
+        let t1 = nanotime()
+        let roots = GoroutineRoots(scheduler: sched)
+        marker.markRoots(roots)
+        marker.drain()
+        let t2 = nanotime()
+        let heapEnd = rt.heap.heapLiveBytes
+        let report = marker.markTermination(roots: roots)
+        let goal = rt.pacer.cycleEnded(marked: report.liveBytes)
+        let t3 = nanotime()
+        let pause = sched.startTheWorld(w)
+        return GCCycleRecord(
+            cycle: report.cycle, reason: reason, collector: kind, start: start,
+            sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: t3 - t2 + (nanotime() - t3),
+            pauses: [pause], heapStart: heapStart, heapEnd: max(heapEnd, heapStart),
+            heapMarked: report.liveBytes, nextGoal: goal, procs: sched.procs,
+            markedObjects: report.markedObjects)
+    }
+
+    func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref) {
+        // Never called: markSweep never enables the barrier.
+    }
+}
+
+/// Every live goroutine's stack slots, as a root source. Read only while the goroutines
+/// are stopped (world stopped, or each suspended).
+struct GoroutineRoots: RootSource {
+    let scheduler: Scheduler
+    func forEachRoot(_ body: (Ref) -> Void) {
+        scheduler.forEachGoroutine { g in
+            let st = g.currentStatus
+            if st == .dead || st == .idle { return }
+            let roots = g.roots
+            for i in 0..<roots.count { body(Ref(offset: roots[i])) }
+        }
+    }
+}

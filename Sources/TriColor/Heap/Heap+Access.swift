@@ -1,0 +1,143 @@
+// Object field access.
+//
+// Addresses are computed from the arena base and the Ref's offset:
+//     pointer field i:  base + ref + 8 + 8*i
+//     scalar byte k:    base + ref + 8 + 8*nptr + k   (nptr from the header)
+// In unchecked mode these are raw loads and stores with no validation; a bad
+// Ref reads or corrupts arbitrary arena memory (never outside the arena's
+// reservation unless the offset itself is out of range). In checked mode
+// every Ref is validated first and misuse stops the program with a precise
+// message via `heapMisuse`.
+//
+// Stores here have no write barrier: the collector layer wraps them.
+
+extension Heap {
+    // MARK: Pointer fields
+
+    /// Loads pointer field `field` of `ref`.
+    /// - Precondition (checked mode): `ref` is a live object and
+    ///   0 <= field < its type's pointerFields.
+    /// - Complexity: O(1), one load.
+    @inlinable @inline(__always)
+    public func loadPointer(_ ref: Ref, field: Int) -> Ref {
+        if _slowPath(checked) { checkPointerField(ref, field, operation: "loadPointer") }
+        let p = arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8
+        return Ref(offset: p.load(as: UInt64.self))
+    }
+
+    /// Stores `value` into pointer field `field` of `ref`, with no write barrier.
+    /// - Precondition (checked mode): `ref` is a live object, the field is in
+    ///   range, and `value` is nil or a live object.
+    /// - Complexity: O(1), one store.
+    @inlinable @inline(__always)
+    public func storePointerNoBarrier(_ ref: Ref, field: Int, _ value: Ref) {
+        if _slowPath(checked) {
+            checkPointerField(ref, field, operation: "storePointer")
+            if !value.isNil { checkValue(value, operation: "storePointer") }
+        }
+        let p = arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8
+        p.storeBytes(of: value.offset, as: UInt64.self)
+    }
+
+    // MARK: Scalars
+
+    /// Loads a `T` from the scalar area of `ref` at `byteOffset` (unaligned
+    /// offsets are allowed).
+    /// - Precondition (checked mode): the bytes lie within the type's scalarBytes.
+    @inlinable @inline(__always)
+    public func loadScalar<T: BitwiseCopyable>(_ ref: Ref, at byteOffset: Int, as type: T.Type = T.self) -> T {
+        if _slowPath(checked) {
+            checkScalar(ref, byteOffset, MemoryLayout<T>.size, operation: "loadScalar")
+        }
+        return scalarBase(ref).loadUnaligned(fromByteOffset: byteOffset, as: T.self)
+    }
+
+    /// Stores `value` into the scalar area of `ref` at `byteOffset`.
+    /// - Precondition (checked mode): the bytes lie within the type's scalarBytes.
+    @inlinable @inline(__always)
+    public func storeScalar<T: BitwiseCopyable>(_ value: T, into ref: Ref, at byteOffset: Int) {
+        if _slowPath(checked) {
+            checkScalar(ref, byteOffset, MemoryLayout<T>.size, operation: "storeScalar")
+        }
+        scalarBase(ref).storeBytes(of: value, toByteOffset: byteOffset, as: T.self)
+    }
+
+    /// Address of the first scalar byte of `ref`.
+    @inlinable @inline(__always)
+    func scalarBase(_ ref: Ref) -> UnsafeMutableRawPointer {
+        let p = arena + Int(truncatingIfNeeded: ref.offset)
+        let nptr = ObjectHeader.pointerFields(p.load(as: UInt64.self))
+        return p + ObjectHeader.size + nptr &* 8
+    }
+
+    // MARK: Type and size
+
+    /// The header word of `ref` (no validation).
+    @inlinable @inline(__always)
+    func header(_ ref: Ref) -> UInt64 {
+        (arena + Int(truncatingIfNeeded: ref.offset)).load(as: UInt64.self)
+    }
+
+    /// The type of the object `ref` refers to.
+    /// - Precondition (checked mode): `ref` is a live object.
+    @inlinable
+    public func type(of ref: Ref) -> ObjectType {
+        if _slowPath(checked) { checkValue(ref, operation: "type(of:)") }
+        return typeDescriptors[Int(ObjectHeader.typeID(header(ref)))]
+    }
+
+    /// The object's size in bytes (header + pointer fields + scalar bytes
+    /// rounded to 8), not the size of its slot.
+    @inlinable
+    public func size(of ref: Ref) -> Int { type(of: ref).size }
+
+    /// The number of pointer fields of `ref` (read from the header).
+    @inlinable
+    public func pointerFieldCount(of ref: Ref) -> Int {
+        if _slowPath(checked) { checkValue(ref, operation: "pointerFieldCount") }
+        return ObjectHeader.pointerFields(header(ref))
+    }
+
+    /// The registered name of the object's type.
+    public func typeName(of ref: Ref) -> String {
+        types.name(of: ObjectHeader.typeID(header(ref)))
+    }
+
+    // MARK: Globals
+
+    /// Loads global slot `index` (a root).
+    /// - Precondition: 0 <= index < globalCount (always checked).
+    @inlinable
+    public func loadGlobal(_ index: Int) -> Ref {
+        precondition(index >= 0 && index < globalCount, "global index \(index) out of range 0..<\(globalCount)")
+        return globals[index]
+    }
+
+    /// Stores `value` into global slot `index`, with no write barrier.
+    /// - Precondition: 0 <= index < globalCount (always checked); in checked
+    ///   mode `value` is nil or a live object.
+    @inlinable
+    public func storeGlobalNoBarrier(_ index: Int, _ value: Ref) {
+        precondition(index >= 0 && index < globalCount, "global index \(index) out of range 0..<\(globalCount)")
+        if _slowPath(checked) && !value.isNil { checkValue(value, operation: "storeGlobal") }
+        globals[index] = value
+    }
+
+    // MARK: Colour
+
+    /// The colour of the object: white (unmarked), grey (marked and queued),
+    /// or black (marked, not queued). See ObjectColor for when colours are
+    /// meaningful.
+    /// - Precondition: `ref` refers to an object in an in-use span.
+    public func color(of ref: Ref) -> ObjectColor {
+        guard let s = spanOf(ref.offset) else {
+            heapMisuse("color(of:): \(validate(ref) ?? "Ref \(ref) is not in an in-use span")")
+        }
+        let i = s.pointee.objectIndex(ref.offset)
+        if !s.pointee.isMarked(i) { return .white }
+        return s.pointee.isGrey(i) ? .grey : .black
+    }
+
+    /// `true` if the object's mark bit is set (grey or black).
+    public func isMarked(_ ref: Ref) -> Bool { color(of: ref) != .white }
+}

@@ -1,0 +1,210 @@
+// Allocation (Go's mallocgc, mcache.refill, mcentral.cacheSpan/uncacheSpan,
+// mheap.alloc).
+//
+// Paths, fastest first:
+//   1. fast path (inlined into the caller): the cache's span for the class
+//      has a free slot in its 64-bit allocCache -> ctz, bump, write header.
+//      No lock, no atomic read-modify-write, no counter.
+//   2. nextFreeIndex: refill allocCache from the next allocBits word.
+//   3. refill: swap the cache's span for another from the CentralList,
+//      sweeping it first if it is unswept (lazy sweep).
+//   4. grow: take fresh pages from the PageHeap. If that would pass the heap
+//      limit, sweep every unswept span (which may free whole spans) and try
+//      again; then throw `HeapError.limitExceeded`.
+// Large objects (> 32 KiB) skip 1-3 and get a span of their own.
+//
+// Zeroing: memory is zeroed on allocation, not when freed, and only if the
+// span's needsZero flag says it may be dirty (fresh arena pages are zero).
+// Freed slots therefore keep their (checked-mode) freed headers until reuse.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension Heap {
+    /// Allocates a zeroed object of `type` through `cache`.
+    ///
+    /// All pointer fields are nil and all scalar bytes zero. The new object is
+    /// white; it is not a root (see `Ref`).
+    ///
+    /// - Parameters:
+    ///   - type: a type registered with this heap.
+    ///   - cache: the caller's processor's cache; must not be used concurrently.
+    /// - Throws: `HeapError.limitExceeded` when a new span would pass the heap
+    ///   limit after sweeping everything (run a collection and retry),
+    ///   `HeapError.arenaExhausted` when the arena has no room.
+    /// - Complexity: O(1) amortized; the fast path is a ctz and two stores.
+    @inlinable
+    public func allocate(_ type: ObjectType, in cache: AllocCache) throws(HeapError) -> Ref {
+        let cls = Int(type.sizeClass)
+        if _fastPath(cls != 0) {
+            let s = cache.spans[cls]
+            let off = s.pointee.nextFreeFast()
+            if _fastPath(off != 0) {
+                let p = arena + Int(truncatingIfNeeded: off)
+                if s.pointee.needsZero { memset(p, 0, type.size) }
+                p.storeBytes(of: type.headerWord, as: UInt64.self)
+                return Ref(offset: off)
+            }
+        }
+        return try allocateSlow(type, in: cache)
+    }
+
+    /// Paths 2-4 of the file comment.
+    @usableFromInline @inline(never)
+    func allocateSlow(_ type: ObjectType, in cache: AllocCache) throws(HeapError) -> Ref {
+        precondition(type.id != 0 && Int(type.id) < types.count.load(ordering: .acquiring)
+                     && typeDescriptors[Int(type.id)] == type,
+                     "allocate: type \(type.id) is not registered with this heap")
+        if type.sizeClass == 0 { return try allocateLarge(type) }
+        let cls = Int(type.sizeClass)
+        var s = cache.spans[cls]
+        var index = s.pointee.nextFreeIndex()
+        if index == s.pointee.nelems {
+            try refill(cache, sizeClass: cls)
+            s = cache.spans[cls]
+            index = s.pointee.nextFreeIndex()
+            if index == s.pointee.nelems {
+                heapInvariantFailure("refill returned a full span of class \(cls)")
+            }
+        }
+        s.pointee.allocCount += 1
+        let off = s.pointee.base + UInt64(index) * s.pointee.elemSize
+        let p = arena + Int(off)
+        if s.pointee.needsZero { memset(p, 0, type.size) }
+        p.storeBytes(of: type.headerWord, as: UInt64.self)
+        return Ref(offset: off)
+    }
+
+    /// Allocates a large object in a span of its own (Go's mcache.allocLarge).
+    func allocateLarge(_ type: ObjectType) throws(HeapError) -> Ref {
+        let pageSize = SizeClasses.pageSize
+        let npages = (type.size + pageSize - 1) / pageSize
+        let s = try allocateSpanPages(npages)
+        s.pointee.sizeClass = 0
+        s.pointee.elemSize = UInt64(npages * pageSize)
+        s.pointee.nelems = 1
+        s.pointee.divMul = 0
+        s.pointee.clearAllBitmaps()
+        s.pointee.freeIndex = 1
+        s.pointee.allocCount = 1
+        s.pointee.allocCache = 0
+        let p = arena + Int(s.pointee.base)
+        if s.pointee.needsZero { memset(p, 0, type.size) }
+        p.storeBytes(of: type.headerWord, as: UInt64.self)
+        let sg = sweepgen.load(ordering: .acquiring)
+        s.pointee.sweepgen.store(sg, ordering: .releasing)
+        centrals[0].pushSwept(s, sweepgen: sg)
+        counters.bytesAllocated.wrappingAdd(npages * pageSize, ordering: .relaxed)
+        counters.objectsAllocated.wrappingAdd(1, ordering: .relaxed)
+        counters.heapLive.wrappingAdd(npages * pageSize, ordering: .relaxed)
+        return Ref(offset: s.pointee.base)
+    }
+
+    /// Takes `npages` pages from the page heap, enforcing the heap limit.
+    /// On failure sweeps every unswept span and retries once.
+    func allocateSpanPages(_ npages: Int) throws(HeapError) -> HeapSpanPointer {
+        var swept = false
+        while true {
+            switch pageHeap.allocate(pages: npages, limitPages: limitPages.load(ordering: .relaxed)) {
+            case .span(let s):
+                return s
+            case .overLimit where swept:
+                throw .limitExceeded(limit: limitBytes,
+                                     live: counters.liveBytes.load(ordering: .relaxed),
+                                     inUse: pageHeap.pagesInUse.load(ordering: .relaxed) * SizeClasses.pageSize,
+                                     requested: npages * SizeClasses.pageSize)
+            case .exhausted where swept:
+                throw .arenaExhausted(arenaBytes: pageHeap.arenaBytes,
+                                      requested: npages * SizeClasses.pageSize)
+            default:
+                // Go's mheap.reclaim: sweeping may return whole spans.
+                while sweepOne() {}
+                swept = true
+            }
+        }
+    }
+
+    /// Gets a span with a free slot for an AllocCache (Go's mcentral.cacheSpan).
+    /// The returned span has sweepgen h+3 and a valid allocCache.
+    func cacheSpan(sizeClass cls: Int) throws(HeapError) -> HeapSpanPointer {
+        let sg = sweepgen.load(ordering: .acquiring)
+        let c = centrals[cls]
+        var span = c.popPartialSwept(sweepgen: sg)
+        if span == nil, let u = c.popPartialUnswept(sweepgen: sg) {
+            claimOrDie(u, sweepgen: sg)
+            sweep(u, preserve: true)
+            span = u
+        }
+        if span == nil {
+            // Full unswept spans may have become partial. Bound the work like Go.
+            var budget = 100
+            while budget > 0, let u = c.popFullUnswept(sweepgen: sg) {
+                budget -= 1
+                claimOrDie(u, sweepgen: sg)
+                sweep(u, preserve: true)
+                if u.pointee.allocCount < u.pointee.nelems {
+                    span = u
+                    break
+                }
+                c.pushSwept(u, sweepgen: sg)
+            }
+        }
+        if span == nil { span = try growSpan(sizeClass: cls, sweepgen: sg) }
+        let s = span!
+        s.pointee.sweepgen.store(sg &+ 3, ordering: .releasing)
+        s.pointee.resetAllocCache()
+        // Go's mcache.refill: count the whole free part of the span as live now.
+        counters.heapLive.wrappingAdd((s.pointee.nelems - s.pointee.allocCount) * Int(s.pointee.elemSize), ordering: .relaxed)
+        return s
+    }
+
+    /// Returns a span from an AllocCache to its CentralList (Go's uncacheSpan).
+    func uncacheSpan(_ s: HeapSpanPointer, cachedAllocCount: Int) {
+        let n = s.pointee.allocCount - cachedAllocCount
+        // Go's mcache.releaseAll: take back the part of the span that was not used.
+        counters.heapLive.wrappingAdd(-(s.pointee.nelems - s.pointee.allocCount) * Int(s.pointee.elemSize), ordering: .relaxed)
+        if n > 0 {
+            counters.bytesAllocated.wrappingAdd(n * Int(s.pointee.elemSize), ordering: .relaxed)
+            counters.objectsAllocated.wrappingAdd(n, ordering: .relaxed)
+        }
+        let sg = sweepgen.load(ordering: .acquiring)
+        let ssg = s.pointee.sweepgen.load(ordering: .acquiring)
+        if ssg == sg &+ 1 {
+            // Cached before the sweepgen moved: sweep it now.
+            s.pointee.sweepgen.store(sg &- 1, ordering: .relaxed)
+            sweep(s, preserve: false)
+        } else {
+            if ssg != sg &+ 3 {
+                heapInvariantFailure("uncacheSpan: span at page \(s.pointee.startPage) has sweepgen \(ssg), heap \(sg)")
+            }
+            s.pointee.sweepgen.store(sg, ordering: .releasing)
+            centrals[Int(s.pointee.sizeClass)].pushSwept(s, sweepgen: sg)
+        }
+    }
+
+    /// A fresh span for class `cls` from the page heap (Go's mcentral.grow).
+    func growSpan(sizeClass cls: Int, sweepgen sg: UInt32) throws(HeapError) -> HeapSpanPointer {
+        let s = try allocateSpanPages(SizeClasses.classToPages[cls])
+        let elem = SizeClasses.classToSize[cls]
+        s.pointee.sizeClass = UInt8(cls)
+        s.pointee.elemSize = UInt64(elem)
+        s.pointee.nelems = s.pointee.pageCount * SizeClasses.pageSize / elem
+        s.pointee.divMul = SizeClasses.divMul(for: elem)
+        s.pointee.clearAllBitmaps()
+        s.pointee.freeIndex = 0
+        s.pointee.allocCount = 0
+        s.pointee.sweepgen.store(sg, ordering: .releasing)
+        return s
+    }
+
+    /// Claims a span popped from an unswept list (CAS h-2 -> h-1).
+    func claimOrDie(_ s: HeapSpanPointer, sweepgen sg: UInt32) {
+        if !claimForSweep(s, sweepgen: sg) {
+            heapInvariantFailure("span at page \(s.pointee.startPage) on an unswept list has sweepgen "
+                                 + "\(s.pointee.sweepgen.load(ordering: .relaxed)), expected \(sg &- 2)")
+        }
+    }
+}

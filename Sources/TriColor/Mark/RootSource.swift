@@ -1,0 +1,30 @@
+// Roots.
+
+/// A source of GC roots beyond the heap's own globals: goroutine stack
+/// slots, registers of a test harness, anything holding Refs outside the heap.
+///
+/// A collector calls `forEachRoot` with the world stopped:
+///
+///     roots.forEachRoot { ref in shade(ref) }
+///
+/// Implementations report every Ref they hold (nil Refs may be reported and
+/// are ignored) and must not allocate from or mutate the heap meanwhile.
+public protocol RootSource {
+    /// Calls `body` once for each root Ref.
+    func forEachRoot(_ body: (Ref) -> Void)
+}
+
+/// A root source with no roots (only the heap's globals are roots).
+public struct NoRoots: RootSource {
+    public init() {}
+    public func forEachRoot(_ body: (Ref) -> Void) {}
+}
+
+/// A root source over an array of Refs (tests, simple embeddings).
+public struct RefArrayRoots: RootSource {
+    public var refs: [Ref]
+    public init(_ refs: [Ref]) { self.refs = refs }
+    public func forEachRoot(_ body: (Ref) -> Void) {
+        for r in refs { body(r) }
+    }
+}

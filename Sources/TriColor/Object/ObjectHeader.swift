@@ -1,0 +1,55 @@
+// The object header.
+//
+// Every object starts with one 8-byte header word, followed by its pointer
+// fields (one 8-byte Ref each) and then its scalar bytes (rounded up to 8):
+//
+//     +--------+--------+--------+-----+--------+---------------+
+//     | header | ptr 0  | ptr 1  | ... | ptr n-1| scalar bytes  |
+//     +--------+--------+--------+-----+--------+---------------+
+//     0        8        16                      8+8n
+//
+// Header word of a live object:
+//     bits  0..<32  type id (never 0 for an allocated object)
+//     bits 32..<63  number of pointer fields (duplicated from the type so a
+//                   scan and a scalar access need no type-table lookup)
+//     bit  63       0
+//
+// In checked mode the sweeper rewrites the header of every object it frees:
+//     bits  0..<32  type id of the dead object (kept for error messages)
+//     bits 32..<63  GC cycle in which it was found dead
+//     bit  63       1 (`freedFlag`)
+// The header is overwritten when the slot is reused, so a stale Ref to a
+// reused slot cannot be told apart from a fresh one (as in Go).
+
+@usableFromInline
+internal enum ObjectHeader {
+    /// Size of the header in bytes.
+    @usableFromInline static let size = 8
+    /// Bit 63: set in the header of an object freed by a checked-mode sweep.
+    @usableFromInline static let freedFlag: UInt64 = 1 << 63
+
+    /// The header word of a live object.
+    @inlinable @inline(__always)
+    static func live(typeID: UInt32, pointerFields: Int) -> UInt64 {
+        UInt64(typeID) | (UInt64(pointerFields) << 32)
+    }
+
+    /// The header word written over a freed object in checked mode.
+    @inlinable
+    static func freed(typeID: UInt32, cycle: UInt32) -> UInt64 {
+        freedFlag | (UInt64(cycle & 0x7FFF_FFFF) << 32) | UInt64(typeID)
+    }
+
+    @inlinable @inline(__always)
+    static func typeID(_ word: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: word) }
+
+    @inlinable @inline(__always)
+    static func pointerFields(_ word: UInt64) -> Int { Int((word >> 32) & 0x7FFF_FFFF) }
+
+    @inlinable @inline(__always)
+    static func isFreed(_ word: UInt64) -> Bool { word & freedFlag != 0 }
+
+    /// The cycle recorded in a freed header.
+    @inlinable
+    static func freedCycle(_ word: UInt64) -> UInt32 { UInt32((word >> 32) & 0x7FFF_FFFF) }
+}

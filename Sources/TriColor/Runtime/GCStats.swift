@@ -1,0 +1,84 @@
+import CContext
+import GMP
+
+/// Collector statistics over the runtime's life.
+public struct GCStats: Sendable {
+    /// Completed cycles.
+    public var cycles: Int
+    /// Every stop-the-world pause, in nanoseconds, oldest first.
+    public var pauses: [Int64]
+    public var totalPauseNS: Int64 { pauses.reduce(0, +) }
+    public var maxPauseNS: Int64 { pauses.max() ?? 0 }
+    /// Total mark time (ns) and total sweep time (ns, lazy and background).
+    public var markNS: Int64
+    public var sweepNS: Int64
+    /// Bytes allocated since start (settled per span: exact after a cycle).
+    public var bytesAllocated: Int
+    /// Bytes found live by the last mark.
+    public var liveBytes: Int
+    /// Bytes of spans in use now, and the peak seen at any cycle start or end.
+    public var heapInUse: Int
+    public var peakHeapInUse: Int
+    /// (span bytes in use - live bytes) / span bytes in use, at the last mark.
+    public var fragmentation: Double
+    /// Mark-assist time charged to allocating goroutines (ns); 0 for markSweep.
+    public var assistNS: Int64
+    /// The current heap goal.
+    public var heapGoal: Int
+    /// Per-cycle records, oldest first.
+    public var records: [GCCycleRecord]
+}
+
+/// Collects cycle records; protected by its lock.
+final class GCStatsRecorder: @unchecked Sendable {
+    private let lock = UnsafeMutablePointer<tc_lock>.allocate(capacity: 1)
+    private var records: [GCCycleRecord] = []   // lock
+    private var peak = 0                        // lock
+    var assistNS: Int64 = 0                     // lock
+
+    init() { lock.initialize(to: tc_lock(key: 0)) }
+    deinit { lock.deallocate() }
+
+    func withLock<R>(_ body: () -> R) -> R {
+        tc_lock_acquire(lock)
+        defer { tc_lock_release(lock) }
+        return body()
+    }
+
+    func add(_ r: GCCycleRecord, heapInUse: Int) {
+        withLock {
+            records.append(r)
+            peak = max(peak, heapInUse, r.heapEnd)
+        }
+    }
+
+    func notePeak(_ bytes: Int) { withLock { peak = max(peak, bytes) } }
+
+    func snapshot(heap: Heap, goal: Int) -> GCStats {
+        let hs = heap.stats
+        return withLock {
+            GCStats(cycles: records.count, pauses: records.flatMap(\.pauses),
+                    markNS: records.reduce(0) { $0 + $1.markNS }, sweepNS: Int64(hs.totalSweepNanos),
+                    bytesAllocated: hs.bytesAllocated, liveBytes: hs.liveBytes, heapInUse: hs.heapInUse,
+                    peakHeapInUse: max(peak, hs.heapInUse), fragmentation: hs.fragmentation,
+                    assistNS: assistNS, heapGoal: goal, records: records)
+        }
+    }
+}
+
+/// Formats a cycle in Go's gctrace shape:
+/// `gc 7 @1.234s 3%: 0.015+2.1+0.020 ms clock, 0.015+2.1/0/0+0.020 ms cpu, 4->5->2 MB, 8 MB goal, 2 P`.
+func gctraceLine(_ r: GCCycleRecord, sinceStartNS: Int64, gcFraction: Double) -> String {
+    func ms(_ ns: Int64) -> String {
+        let v = Double(ns) / 1e6
+        if v >= 10 { return String(Int(v.rounded())) }
+        if v >= 1 { return String((v * 10).rounded() / 10) }
+        return String((v * 1000).rounded() / 1000)
+    }
+    func mb(_ b: Int) -> Int { b >> 20 }
+    let at = String(format: "%.3f", Double(sinceStartNS) / 1e9)
+    let pct = Int((gcFraction * 100).rounded())
+    return "gc \(r.cycle) @\(at)s \(pct)%: \(ms(r.sweepTermNS))+\(ms(r.markNS))+\(ms(r.markTermNS)) ms clock, "
+        + "\(ms(r.sweepTermNS))+\(ms(r.markNS))/0/0+\(ms(r.markTermNS)) ms cpu, "
+        + "\(mb(r.heapStart))->\(mb(r.heapEnd))->\(mb(r.heapMarked)) MB, \(mb(r.nextGoal)) MB goal, \(r.procs) P"
+}

@@ -1,0 +1,113 @@
+import Foundation
+import GMP
+
+/// Which collector a runtime uses. The safe ones are the four of the mission; the rest are
+/// ablations (each removes one ingredient of a safe collector) kept for teaching and for
+/// measuring the power of tests. Ablations are unsafe by construction: they can free live
+/// objects.
+public enum CollectorKind: String, CaseIterable, Sendable {
+    /// Go 1.3: stop the world, mark everything, restart, sweep lazily. No barrier.
+    case markSweep
+    /// Dijkstra insertion barrier, stacks re-scanned at mark termination (Go 1.5-1.7).
+    case insertion
+    /// Yuasa deletion barrier (snapshot at the beginning), stacks scanned first.
+    case deletion
+    /// Go 1.8's hybrid barrier: stacks scanned one at a time, never re-scanned.
+    case hybrid
+    /// UNSAFE ablation: concurrent mark with no barrier at all.
+    case noBarrier
+    /// UNSAFE ablation: insertion barrier without the stack re-scan.
+    case insertionNoRescan
+    /// UNSAFE ablation: deletion barrier without scanning stacks before the heap.
+    case deletionNoStackFirst
+    /// UNSAFE ablation: hybrid without shade(*slot).
+    case hybridNoDeletionShade
+    /// UNSAFE ablation: hybrid without shade(ptr) for grey stacks.
+    case hybridNoInsertionShade
+    /// UNSAFE ablation: hybrid allocating white while marking.
+    case hybridAllocateWhite
+
+    /// The four safe collectors.
+    public static let safe: [CollectorKind] = [.markSweep, .insertion, .deletion, .hybrid]
+    /// The unsafe ablations.
+    public static let ablations: [CollectorKind] = [.noBarrier, .insertionNoRescan, .deletionNoStackFirst,
+                                                    .hybridNoDeletionShade, .hybridNoInsertionShade, .hybridAllocateWhite]
+    public var isSafe: Bool { CollectorKind.safe.contains(self) }
+}
+
+/// How much checking a runtime does.
+public enum CheckLevel: String, Sendable, Comparable {
+    /// No checks (benchmarks).
+    case off
+    /// Checkmark at every mark termination, and checked Refs (stale-Ref detection).
+    case cheap
+    /// As cheap, plus tri-colour invariant checks after every barrier and scan step.
+    case full
+
+    public static func < (a: CheckLevel, b: CheckLevel) -> Bool {
+        let order: [CheckLevel] = [.off, .cheap, .full]
+        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    }
+}
+
+/// Everything a `TriColorRuntime` needs: a value type; build, tweak, pass.
+public struct RuntimeConfig: Sendable {
+    public var collector: CollectorKind = .markSweep
+    /// The scheduler (GOMAXPROCS, stacks, deterministic mode...).
+    public var scheduler = SchedulerConfig()
+    /// GOGC: the heap goal is live x (1 + gogc/100). nil turns the pacer off (collect()
+    /// still works).
+    public var gogc: Int? = 100
+    /// Heap limit in bytes of spans in use (.max: none). Allocation past it runs a GC first
+    /// and then fails, naming the limit and the live size.
+    public var heapLimit: Int = .max
+    /// The smallest heap goal (Go's heapminimum, 4 MB).
+    public var minimumHeapGoal: Int = 4 << 20
+    public var checkLevel: CheckLevel = .off
+    /// Print a gctrace line after every cycle (Go's GODEBUG=gctrace=1).
+    public var gctrace = false
+    /// Force a collection when none ran for this long (Go: 2 minutes).
+    public var forcedGCPeriodNS: Int64 = 120_000_000_000
+    /// Virtual bytes reserved for the arena.
+    public var arenaBytes: Int = 64 << 30
+    /// Number of global root slots.
+    public var globals: Int = 1024
+
+    public init() {}
+
+    /// The default configuration with `TRICOLOR_DEBUG` applied.
+    public static func fromEnvironment() -> RuntimeConfig {
+        var c = RuntimeConfig()
+        c.scheduler = SchedulerConfig.fromEnvironment()
+        if let s = ProcessInfo.processInfo.environment["TRICOLOR_DEBUG"] {
+            for p in c.apply(debug: s) { FileHandle.standardError.write(Data("TRICOLOR_DEBUG: \(p)\n".utf8)) }
+        }
+        return c
+    }
+
+    /// Applies GODEBUG-style settings: `gctrace=1`, `gccheckmark=1` (check level cheap),
+    /// `gccheck=off|cheap|full`, `gogc=N|off`, `collector=NAME`, `heaplimit=BYTES`, plus the
+    /// scheduler's `schedtrace=MS` and `gomaxprocs=N`. Returns messages for bad values.
+    @discardableResult
+    public mutating func apply(debug: String) -> [String] {
+        var problems = scheduler.apply(debug: debug)
+        for (k, v) in DebugSettings.parse(debug) {
+            switch k {
+            case "gctrace": gctrace = v != "0"
+            case "gccheckmark": if v != "0" { checkLevel = max(checkLevel, .cheap) }
+            case "gccheck":
+                if let l = CheckLevel(rawValue: v) { checkLevel = l } else { problems.append("gccheck=\(v): want off, cheap or full") }
+            case "gogc":
+                if v == "off" { gogc = nil } else if let n = Int(v), n >= 0 { gogc = n } else { problems.append("gogc=\(v): want a percentage or off") }
+            case "collector":
+                if let ck = CollectorKind(rawValue: v) { collector = ck } else {
+                    problems.append("collector=\(v): want one of \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+            case "heaplimit":
+                if let n = Int(v), n > 0 { heapLimit = n } else { problems.append("heaplimit=\(v): want bytes") }
+            default: break
+            }
+        }
+        return problems
+    }
+}

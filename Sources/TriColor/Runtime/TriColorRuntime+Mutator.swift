@@ -1,0 +1,175 @@
+// The mutator API: how goroutines use the managed heap.
+//
+// Safe points and Ref validity. A collection can only run while every goroutine is at a
+// safe point. The heap API's only safe point is `alloc` (before the object is allocated);
+// every scheduler operation is one too (channels, mutexes, yields, sleeps,
+// `Goroutine.safePoint()`). Loads, stores (the write barrier never stops a goroutine, as
+// in Go), globals, scalars and stack-slot access are not safe points. So:
+//
+//   A Ref held only in a Swift local stays valid until the goroutine's next safe point:
+//   the next allocation or scheduler call.
+//
+// Anything that must live longer goes in a stack slot (`push`, `allocSlot`, which the
+// collector scans as this goroutine's roots), a global (`setGlobal`), or a field of an
+// object that is itself reachable. Linking a new object in is safe without slots as long
+// as no allocation comes between:
+//
+//     let n = rt.alloc(node)                  // safe point here, before n exists
+//     rt.store(n, 0, rt[head])                // no safe point: n is still valid
+//     rt[head] = n                            // n is now rooted
+//
+// and the easy pattern for anything longer is to keep Refs in slots:
+//
+//     rt.withFrame {                          // slots pushed inside are popped at the end
+//         let list = rt.allocSlot(node)       // allocated straight into a slot
+//         let item = rt.allocSlot(node)
+//         rt.store(rt[list], 0, rt[item])     // read slots again after each safe point
+//     }
+//
+// A loop with no safe point cannot be preempted and delays a stop-the-world until it ends.
+//
+// In checked mode (check level cheap or full) using a Ref whose object was freed stops the
+// program with the object, its type and the GC cycle that freed it.
+
+import CContext
+import GMP
+
+/// A goroutine stack slot holding a Ref: a root the collector scans.
+public struct StackSlot: Hashable, Sendable {
+    public let index: Int
+}
+
+final class PerP {
+    let cache: AllocCache
+    init(_ c: AllocCache) { cache = c }
+}
+
+extension TriColorRuntime {
+    /// This P's allocation cache, created on first use. Valid until the next safe point.
+    @inline(__always)
+    func perP() -> PerP {
+        guard let p = Processor.current else {
+            preconditionFailure("TriColor: the heap API must be called from a goroutine of TriColorRuntime.run "
+                + "(and not inside Scheduler.syscall/blockingCall)")
+        }
+        if let s = p.localStorage { return unsafeDowncast(s, to: PerP.self) }
+        let s = PerP(heap.makeAllocCache())
+        p.localStorage = s
+        return s
+    }
+
+    /// Allocates a zeroed object of `type`. A safe point (before allocating): Refs held in
+    /// Swift locals from before the call may be stale afterwards.
+    /// - Complexity: O(1) amortised; the fast path takes no lock and no atomic RMW.
+    public func alloc(_ type: ObjectType) -> Ref {
+        Goroutine.safePoint()
+        if _slowPath(heap.heapLiveBytes >= pacer.trigger.load(ordering: .relaxed)) {
+            startCycle(reason: .heap, onlyIfStillNeeded: true)
+        }
+        let ps = perP()
+        do {
+            return try heap.allocate(type, in: ps.cache)
+        } catch {
+            return allocAfterFailure(type, error)
+        }
+    }
+
+    @inline(never)
+    private func allocAfterFailure(_ type: ObjectType, _ error: HeapError) -> Ref {
+        guard case .limitExceeded = error else { Goroutine.panic("\(error)") }
+        // Go: a GC first, then fail with a message naming the limit and the live size.
+        startCycle(reason: .limit, onlyIfStillNeeded: false)
+        do {
+            return try heap.allocate(type, in: perP().cache)
+        } catch {
+            Goroutine.panic("\(error) (while allocating a \(heap.name(of: type)) of \(type.size) bytes, GC cycle \(heap.cycle))")
+        }
+    }
+
+    /// Allocates an object of `type` straight into a new stack slot of this goroutine.
+    public func allocSlot(_ type: ObjectType) -> StackSlot {
+        push(alloc(type))
+    }
+
+    /// Loads pointer field `field` of `obj`. Not a safe point.
+    @inline(__always)
+    public func load(_ obj: Ref, _ field: Int) -> Ref {
+        heap.loadPointer(obj, field: field)
+    }
+
+    /// Stores `value` into pointer field `field` of `obj` through the collector's write
+    /// barrier. Not a safe point.
+    @inline(__always)
+    public func store(_ obj: Ref, _ field: Int, _ value: Ref) {
+        if _slowPath(barrierEnabled.load(ordering: .relaxed)) {
+            if heap.checked { _ = heap.validateField(obj, field: field).map { misuse("store: \($0)") } }
+            let slot = (heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size + field &* 8)
+                .assumingMemoryBound(to: UInt64.self)
+            collector.writeBarrier(slot: slot, new: value)
+        }
+        heap.storePointerNoBarrier(obj, field: field, value)
+    }
+
+    /// Reads global root `index`. Not a safe point.
+    public func global(_ index: Int) -> Ref { heap.loadGlobal(index) }
+
+    /// Writes global root `index` through the write barrier (globals are heap-like roots,
+    /// as Go's data and bss). Not a safe point.
+    public func setGlobal(_ index: Int, _ value: Ref) {
+        if _slowPath(barrierEnabled.load(ordering: .relaxed)) {
+            precondition(index >= 0 && index < heap.globalCount, "global index \(index) out of range 0..<\(heap.globalCount)")
+            collector.writeBarrier(slot: UnsafeMutableRawPointer(heap.globals + index).assumingMemoryBound(to: UInt64.self), new: value)
+        }
+        heap.storeGlobalNoBarrier(index, value)
+    }
+
+    /// Loads a scalar from `obj`'s scalar bytes. Not a safe point.
+    @inline(__always)
+    public func loadScalar<T: BitwiseCopyable>(_ obj: Ref, at offset: Int, as: T.Type = T.self) -> T {
+        heap.loadScalar(obj, at: offset, as: T.self)
+    }
+
+    /// Stores a scalar into `obj`'s scalar bytes (no barrier: scalars are not pointers).
+    @inline(__always)
+    public func storeScalar<T: BitwiseCopyable>(_ value: T, into obj: Ref, at offset: Int) {
+        heap.storeScalar(value, into: obj, at: offset)
+    }
+
+    // MARK: Stack slots (this goroutine's roots; written without a barrier)
+
+    /// Pushes `ref` into a new stack slot of the calling goroutine.
+    @inline(__always)
+    public func push(_ ref: Ref) -> StackSlot {
+        StackSlot(index: currentG("push").roots.push(ref.offset))
+    }
+
+    /// Reads or writes a stack slot of the calling goroutine. No barrier, not a safe point.
+    public subscript(slot: StackSlot) -> Ref {
+        get { Ref(offset: currentG("stack slot").roots[slot.index]) }
+        set { currentG("stack slot").roots[slot.index] = newValue.offset }
+    }
+
+    /// Number of stack slots the calling goroutine holds.
+    public var stackDepth: Int { currentG("stackDepth").roots.count }
+
+    /// Runs `body`; slots it pushes are popped when it returns (a stack frame).
+    public func withFrame<R>(_ body: () throws -> R) rethrows -> R {
+        let g = currentG("withFrame")
+        let depth = g.roots.count
+        defer { currentG("withFrame").roots.truncate(to: depth) }
+        return try body()
+    }
+
+    @inline(__always)
+    func currentG(_ api: StaticString) -> Goroutine {
+        guard let g = Goroutine.current else {
+            preconditionFailure("TriColor: \(api) must be called from a goroutine of TriColorRuntime.run")
+        }
+        return g
+    }
+
+    /// A checked-mode misuse report naming the goroutine and the GC cycle.
+    func misuse(_ message: String) -> Never {
+        heapMisuse("\(message) (goroutine \(tc_tls_goid()), GC cycle \(heap.cycle))")
+    }
+}

@@ -1,0 +1,162 @@
+// TriColorRuntime: the one entry point that owns a scheduler, a heap and a collector.
+//
+// A program runs as goroutines on the runtime's scheduler and reaches the heap only
+// through the runtime's mutator API (Runtime+Mutator.swift), which is where the pacer
+// triggers cycles, the write barrier runs and safe points happen. The runtime also starts
+// two system goroutines: the background sweeper (Go's bgsweep) and the forced-GC helper
+// (Go's forcegchelper, woken by sysmon after two minutes without a cycle).
+
+import CContext
+import Foundation
+import GMP
+import Synchronization
+
+/// A managed heap with a garbage collector, running beside a GMP scheduler.
+///
+/// ```swift
+/// let rt = try TriColorRuntime(RuntimeConfig())
+/// let node = rt.registerType(name: "Node", pointerFields: 2)
+/// try rt.run {
+///     let root = rt.allocSlot(node)            // allocated and held in a stack slot
+///     rt.store(rt[root], 0, rt.alloc(node))    // child reachable through root
+///     rt.collect()
+/// }
+/// ```
+public final class TriColorRuntime: @unchecked Sendable {
+    public let config: RuntimeConfig
+    public let heap: Heap
+    public let scheduler: Scheduler
+    let pacer: Pacer
+    let recorder = GCStatsRecorder()
+    /// The collector; set once in init.
+    private(set) var collector: Collector!
+
+    /// Go's writeBarrier.enabled: checked on every pointer store (relaxed; set and cleared
+    /// with the world stopped, so every goroutine sees the change at its next safe point).
+    let barrierEnabled = Atomic<Bool>(false)
+    /// Allocate black while marking (set with barrierEnabled by concurrent collectors).
+    let allocateBlack = Atomic<Bool>(false)
+    /// One cycle at a time (Go's work.startSema); parks goroutines, not threads.
+    let cycleLock = GoMutex()
+    /// Cycles started (relaxed); lets a waiter see that someone else collected.
+    let cyclesStarted = Atomic<Int>(0)
+    /// nanotime at the end of the last cycle (relaxed), for the forced GC.
+    let lastCycleEnd = Atomic<Int64>(0)
+    /// nanotime when run() started.
+    private(set) var startTime: Int64 = 0
+    /// Total GC clock time (ns) for the gctrace percentage (cycle owner writes).
+    private var gcClockNS: Int64 = 0
+
+    let sweepParker = Parker(reason: .gcSweepWait)
+    let forceGCParker = Parker(reason: .forceGCIdle)
+    let forceGCPending = Atomic<Bool>(false)
+
+    /// Creates the heap (reserving its arena) and the scheduler. Nothing runs until `run`.
+    public init(_ config: RuntimeConfig = .fromEnvironment()) throws(HeapError) {
+        self.config = config
+        var hc = HeapConfiguration()
+        hc.arenaBytes = config.arenaBytes
+        hc.limitBytes = config.heapLimit
+        hc.globalCount = config.globals
+        hc.checked = config.checkLevel >= .cheap
+        heap = try Heap(configuration: hc)
+        scheduler = Scheduler(config.scheduler)
+        pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep)
+        collector = makeCollector(config.collector)
+    }
+
+    private func makeCollector(_ kind: CollectorKind) -> Collector {
+        switch kind {
+        case .markSweep: return MarkSweepCollector(runtime: self)
+        default:
+            preconditionFailure("collector \(kind) is not available yet in this build")
+        }
+    }
+
+    /// The collector in use.
+    public var collectorKind: CollectorKind { collector.kind }
+
+    /// Registers an object type with the heap.
+    public func registerType(name: String, pointerFields: Int, scalarBytes: Int = 0) -> ObjectType {
+        heap.registerType(name: name, pointerFields: pointerFields, scalarBytes: scalarBytes)
+    }
+
+    /// Runs `main` as the main goroutine (with the runtime's system goroutines beside it)
+    /// and returns when it returns. Throws like `Scheduler.run`; a heap limit that a GC
+    /// cannot relieve is a `.panic` naming the limit and the live size.
+    public func run(_ main: @escaping () throws -> Void) throws(SchedulerError) {
+        startTime = nanotime()
+        lastCycleEnd.store(startTime, ordering: .relaxed)
+        let period = config.forcedGCPeriodNS
+        scheduler.hooks.sysmonTick = { [unowned self] now in
+            if now - self.lastCycleEnd.load(ordering: .relaxed) > period,
+               !self.forceGCPending.exchange(true, ordering: .relaxed) {
+                self.forceGCParker.unpark()
+            }
+        }
+        try scheduler.run { [unowned self] in
+            go { [unowned self] in
+                Goroutine.current!.isSystem = true
+                self.backgroundSweeper()
+            }
+            if scheduler.config.deterministic == nil {
+                go { [unowned self] in
+                    Goroutine.current!.isSystem = true
+                    self.forcedGCHelper()
+                }
+            }
+            try main()
+        }
+    }
+
+    // MARK: Cycles
+
+    /// Runs a full collection now and returns when its mark has finished (the sweep then
+    /// proceeds lazily). Must be called from a goroutine of this runtime.
+    public func collect() {
+        startCycle(reason: .explicit, onlyIfStillNeeded: false)
+    }
+
+    /// Starts a cycle unless (with `onlyIfStillNeeded`) another goroutine already ran one
+    /// while this one waited.
+    func startCycle(reason: GCReason, onlyIfStillNeeded: Bool) {
+        let seen = cyclesStarted.load(ordering: .relaxed)
+        cycleLock.lock()
+        defer { cycleLock.unlock() }
+        if onlyIfStillNeeded && cyclesStarted.load(ordering: .relaxed) != seen { return }
+        cyclesStarted.add(1, ordering: .relaxed)
+        let record = collector.runCycle(reason: reason)
+        let end = nanotime()
+        gcClockNS += end - record.start
+        lastCycleEnd.store(end, ordering: .relaxed)
+        forceGCPending.store(false, ordering: .relaxed)
+        recorder.add(record, heapInUse: heap.heapInUseBytes)
+        if config.gctrace {
+            let wall = max(1, end - startTime)
+            tc_write_stderr(gctraceLine(record, sinceStartNS: record.start - startTime,
+                                        gcFraction: Double(gcClockNS) / Double(wall)) + "\n")
+        }
+        sweepParker.unpark()
+    }
+
+    /// Go's bgsweep: sweeps spans one at a time, yielding between them, after each cycle.
+    private func backgroundSweeper() {
+        while true {
+            sweepParker.park()
+            while heap.sweepOne() { Goroutine.yield() }
+        }
+    }
+
+    /// Go's forcegchelper: parked until sysmon sees no cycle for the forced-GC period.
+    private func forcedGCHelper() {
+        while true {
+            forceGCParker.park()
+            startCycle(reason: .forced, onlyIfStillNeeded: false)
+        }
+    }
+
+    // MARK: Statistics
+
+    /// A snapshot of the collector statistics.
+    public var stats: GCStats { recorder.snapshot(heap: heap, goal: pacer.goal.load(ordering: .relaxed)) }
+}
