@@ -17,6 +17,10 @@ protocol Collector: AnyObject {
     /// global), called only while `TriColorRuntime.barrierEnabled` is set, before the
     /// store. `slot` is the address of the word about to be overwritten.
     func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref)
+
+    /// Called after every allocation while `TriColorRuntime.marking` is set: colour the new
+    /// object (allocate-black) and charge the allocating goroutine an assist.
+    func allocatedWhileMarking(_ r: Ref, size: Int)
 }
 
 /// Why a cycle started.

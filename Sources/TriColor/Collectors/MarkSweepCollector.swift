@@ -59,6 +59,10 @@ final class MarkSweepCollector: Collector {
     func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref) {
         // Never called: markSweep never enables the barrier.
     }
+
+    func allocatedWhileMarking(_ r: Ref, size: Int) {
+        // Never called: markSweep marks with the world stopped.
+    }
 }
 
 /// Every live goroutine's stack slots, as a root source. Read only while the goroutines

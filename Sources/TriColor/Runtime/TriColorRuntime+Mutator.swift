@@ -67,11 +67,14 @@ extension TriColorRuntime {
             startCycle(reason: .heap, onlyIfStillNeeded: true)
         }
         let ps = perP()
+        let r: Ref
         do {
-            return try heap.allocate(type, in: ps.cache)
+            r = try heap.allocate(type, in: ps.cache)
         } catch {
-            return allocAfterFailure(type, error)
+            r = allocAfterFailure(type, error)
         }
+        if _slowPath(marking.load(ordering: .relaxed)) { allocatedWhileMarking(r, type) }
+        return r
     }
 
     @inline(never)

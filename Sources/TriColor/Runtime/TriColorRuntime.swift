@@ -34,8 +34,9 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// Go's writeBarrier.enabled: checked on every pointer store (relaxed; set and cleared
     /// with the world stopped, so every goroutine sees the change at its next safe point).
     let barrierEnabled = Atomic<Bool>(false)
-    /// Allocate black while marking (set with barrierEnabled by concurrent collectors).
-    let allocateBlack = Atomic<Bool>(false)
+    /// Set while a concurrent mark is in progress (relaxed; flipped with the world
+    /// stopped): allocation then colours new objects (allocate-black) and pays assists.
+    let marking = Atomic<Bool>(false)
     /// One cycle at a time (Go's work.startSema); parks goroutines, not threads.
     let cycleLock = GoMutex()
     /// Cycles started (relaxed); lets a waiter see that someone else collected.
@@ -153,6 +154,13 @@ public final class TriColorRuntime: @unchecked Sendable {
             forceGCParker.park()
             startCycle(reason: .forced, onlyIfStillNeeded: false)
         }
+    }
+
+    /// Allocation during a concurrent mark: allocate-black and mark assists (the collector
+    /// decides). Not inlined: off the fast path.
+    @inline(never)
+    func allocatedWhileMarking(_ r: Ref, _ type: ObjectType) {
+        collector.allocatedWhileMarking(r, size: type.size)
     }
 
     // MARK: Statistics
