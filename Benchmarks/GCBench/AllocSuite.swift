@@ -51,16 +51,25 @@ enum BinaryTrees {
         let checks = Box(0)
 
         /// Builds a tree top-down; the returned Ref is valid until the next safe point.
+        /// One stack slot per level (`levels[d]`) roots the node under construction at depth
+        /// d while its subtrees allocate; siblings reuse it, since a finished node is linked
+        /// into its parent (rooted by the slot one level up) before the next allocation. A
+        /// leaf needs no slot: nothing allocates between its allocation and that link.
+        func build(_ d: Int, _ levels: UnsafeBufferPointer<StackSlot>) -> Ref {
+            let n = rt.alloc(node)
+            if d == 0 { return n }
+            let slot = levels[d]
+            rt[slot] = n
+            let l = build(d - 1, levels)
+            rt.store(rt[slot], 0, l)
+            let r = build(d - 1, levels)
+            rt.store(rt[slot], 1, r)
+            return rt[slot]
+        }
         func build(_ d: Int) -> Ref {
             rt.withFrame {
-                let slot = rt.allocSlot(node)
-                if d > 0 {
-                    let l = build(d - 1)
-                    rt.store(rt[slot], 0, l)
-                    let r = build(d - 1)
-                    rt.store(rt[slot], 1, r)
-                }
-                return rt[slot]
+                let levels = (0...d).map { _ in rt.push(nil) }
+                return levels.withUnsafeBufferPointer { build(d, $0) }
             }
         }
         func check(_ t: Ref) -> Int {

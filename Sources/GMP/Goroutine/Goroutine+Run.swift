@@ -20,14 +20,29 @@ public func go(_ body: @escaping () throws -> Void) {
     }
 }
 
+/// Like `go(_:)`, but calls `prepare` with the new goroutine before it can run (on the
+/// parent, so the child's roots can be filled in race-free: a collector uses it to hand
+/// Refs from the parent's stack to the child's).
+public func go(prepare: (Goroutine) -> Void, _ body: @escaping () throws -> Void) {
+    guard let raw = tc_tls_g() else {
+        preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
+    }
+    withoutActuallyEscaping(prepare) { prepare in
+        withG(UInt(bitPattern: raw)) { g in
+            g.schedU._withUnsafeGuaranteedRef { $0.spawn(body, parent: g, prepare: prepare) }
+        }
+    }
+}
+
 extension Scheduler {
-    func spawn(_ body: @escaping () throws -> Void, parent g: Goroutine) {
+    func spawn(_ body: @escaping () throws -> Void, parent g: Goroutine, prepare: ((Goroutine) -> Void)? = nil) {
         let ng: UInt
         do {
             ng = try newGoroutineBits(body, parent: g)
         } catch {
             Goroutine.fail(g, error)
         }
+        if let prepare { prepare(gFrom(ng)) }
         if deterministic {
             det!.makeRunnable(gFrom(ng))
             Goroutine.safePoint()

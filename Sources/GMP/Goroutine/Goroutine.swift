@@ -72,8 +72,17 @@ public final class Goroutine: @unchecked Sendable {
     /// Per-goroutine root storage: word-sized slots a collector treats as this goroutine's
     /// stack roots. Written by the goroutine itself without synchronisation; read by a
     /// collector only while the goroutine is suspended (`Scheduler.suspend`) or the world
-    /// is stopped.
-    public var roots = RootStorage()
+    /// is stopped. Lives at `rootsStorage` (stable memory), so it is addressed, not stored:
+    /// no exclusivity check and no ARC on access.
+    public var roots: RootStorage {
+        @inline(__always) unsafeAddress { UnsafePointer(rootsStorage) }
+        @inline(__always) unsafeMutableAddress { rootsStorage }
+    }
+
+    /// Where `roots` lives: allocated in init, freed in deinit, never moved, so a pointer
+    /// to it stays valid for the goroutine object's life (across reuse, too). Same
+    /// ownership rules as `roots`; `Goroutine.currentRoots` hands it out for hot paths.
+    @usableFromInline let rootsStorage: UnsafeMutablePointer<RootStorage>
 
     /// A slot for a collector's per-goroutine state (for example "stack is grey" for the
     /// hybrid barrier). Same ownership rules as `roots`.
@@ -90,13 +99,17 @@ public final class Goroutine: @unchecked Sendable {
         self.schedU = Unmanaged.passUnretained(sched)
         context = .allocate(capacity: 1)
         context.initialize(to: tc_context())
+        rootsStorage = .allocate(capacity: 1)
+        rootsStorage.initialize(to: RootStorage())
     }
 
     deinit {
         tc_context_destroy(context)
         context.deinitialize(count: 1)
         context.deallocate()
-        roots.deallocate()
+        rootsStorage.pointee.deallocate()
+        rootsStorage.deinitialize(count: 1)
+        rootsStorage.deallocate()
     }
 
     /// The status without the scan bit.
@@ -173,7 +186,7 @@ public enum WaitReason: String, Sendable {
 public struct RootStorage: @unchecked Sendable {
     @usableFromInline var base: UnsafeMutablePointer<UInt64>?
     /// Number of slots in use.
-    public var count: Int { _count }
+    @inlinable public var count: Int { _count }
     @usableFromInline var _count: Int = 0
     @usableFromInline var capacity: Int = 0
 
@@ -201,7 +214,7 @@ public struct RootStorage: @unchecked Sendable {
     }
 
     /// Drops slots `n...` (like popping frames).
-    public mutating func truncate(to n: Int) {
+    @inlinable public mutating func truncate(to n: Int) {
         precondition(n >= 0 && n <= count, "truncate(to: \(n)) with \(count) slots")
         _count = n
     }

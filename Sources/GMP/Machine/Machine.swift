@@ -8,7 +8,7 @@ import Synchronization
 /// scheduler should do with it (Go's mcall(fn)); g0 performs the action *after* the
 /// goroutine's registers are saved, so no other thread can resume the goroutine while it
 /// is still running on this one.
-final class Machine: @unchecked Sendable {
+@usableFromInline final class Machine: @unchecked Sendable {
     let id: Int
     /// The scheduler, unretained (it outlives its Ms). Immutable. Hot paths borrow it
     /// with `_withUnsafeGuaranteedRef`.
@@ -21,11 +21,19 @@ final class Machine: @unchecked Sendable {
     var curg: Goroutine? { curgU?.takeUnretainedValue() }
     /// The P held, if any (Go's m.p), unretained. Written by this M's thread
     /// (acquirep/releasep) or, for a parked M, by the thread handing it a P.
-    var pU: Unmanaged<Processor>?
+    private(set) var pU: Unmanaged<Processor>?
     var p: Processor? {
         @inline(__always) get { pU?.takeUnretainedValue() }
-        @inline(__always) set { pU = newValue.map { Unmanaged.passUnretained($0) } }
+        @inline(__always) set {
+            pU = newValue.map { Unmanaged.passUnretained($0) }
+            pLocalCell.pointee = newValue?.localStorageRaw
+        }
     }
+    /// Mirror of `pU` for other modules' hot paths (`Processor.currentLocalStorageCell`):
+    /// the address of the held P's `localStorageRaw` cell, nil with no P. Stable memory
+    /// (allocated in init), so reading it takes no retain and no exclusivity check.
+    /// Written only by the `p` setter, together with `pU`, so it has `pU`'s protection.
+    @usableFromInline let pLocalCell: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutableRawPointer?>?>
     /// A P handed to this M by startm before waking it; read after the park note.
     unowned(unsafe) var nextp: Processor?
     /// The P this M held when its goroutine entered a syscall (Go's m.oldp).
@@ -49,11 +57,14 @@ final class Machine: @unchecked Sendable {
         self.schedU = Unmanaged.passUnretained(sched)
         g0 = .allocate(capacity: 1)
         g0.initialize(to: tc_context())
+        pLocalCell = .allocate(capacity: 1)
+        pLocalCell.initialize(to: nil)
         rng = 0x9E37_79B9_7F4A_7C15 &* UInt64(id + 1)
     }
 
     deinit {
         g0.deallocate()
+        pLocalCell.deallocate()
         park.deallocate()
     }
 

@@ -55,15 +55,33 @@ public final class Processor: @unchecked Sendable {
 
     /// Per-P storage for a collector (for example an allocation cache or a work buffer).
     /// Accessed only by the M that holds this P, or while the world is stopped.
-    public var localStorage: AnyObject?
+    public var localStorage: AnyObject? {
+        get { localStorageObject }
+        set {
+            localStorageObject = newValue
+            localStorageRaw.pointee = newValue.map { Unmanaged.passUnretained($0).toOpaque() }
+        }
+    }
+    /// The object `localStorage` holds (retained). Same protection as `localStorage`.
+    private var localStorageObject: AnyObject?
+    /// Unretained mirror of `localStorage` in stable memory (allocated in init), for hot
+    /// paths in other modules (`Processor.currentLocalStorageCell`): no ARC, no exclusivity
+    /// check. Written only by the `localStorage` setter; valid while `localStorage` keeps
+    /// the object alive. Same protection as `localStorage`.
+    @usableFromInline let localStorageRaw: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
     init(id: Int) {
         self.id = id
         runq = .allocate(capacity: Int(Processor.runqSize))
         runq.initialize(repeating: 0, count: Int(Processor.runqSize))
+        localStorageRaw = .allocate(capacity: 1)
+        localStorageRaw.initialize(to: nil)
     }
 
-    deinit { runq.deallocate() }
+    deinit {
+        runq.deallocate()
+        localStorageRaw.deallocate()
+    }
 
     var currentStatus: PStatus { PStatus(rawValue: status.load(ordering: .acquiring)) ?? .dead }
 

@@ -229,6 +229,35 @@ extension HeapSpan {
         return markBits[w].bitwiseOr(mask, ordering: .relaxed).oldValue & mask == 0
     }
 
+    // Single-marker variants (a stop-the-world mark with one marking thread, e.g.
+    // MarkSweep): a relaxed load and store instead of a locked read-modify-write. Only
+    // correct when no other thread touches the span's mark or grey bits meanwhile.
+
+    /// `setMarked` for the only marker: returns `true` if the bit was clear.
+    @inlinable @inline(__always)
+    func setMarkedSingleMarker(_ index: Int) -> Bool {
+        let mask: UInt64 = 1 << UInt64(index & 63)
+        let w = index >> 6
+        let old = markBits[w].load(ordering: .relaxed)
+        if old & mask != 0 { return false }
+        markBits[w].store(old | mask, ordering: .relaxed)
+        return true
+    }
+
+    /// `setGrey` for the only marker.
+    @inlinable @inline(__always)
+    func setGreySingleMarker(_ index: Int) {
+        let w = index >> 6
+        greyBits[w].store(greyBits[w].load(ordering: .relaxed) | (1 << UInt64(index & 63)), ordering: .relaxed)
+    }
+
+    /// `clearGrey` for the only marker.
+    @inlinable @inline(__always)
+    func clearGreySingleMarker(_ index: Int) {
+        let w = index >> 6
+        greyBits[w].store(greyBits[w].load(ordering: .relaxed) & ~(1 << UInt64(index & 63)), ordering: .relaxed)
+    }
+
     /// Clears the mark bit (test hooks and checkmark-injection only).
     func clearMarked(_ index: Int) {
         _ = markBits[index >> 6].bitwiseAnd(~(1 << UInt64(index & 63)), ordering: .relaxed)

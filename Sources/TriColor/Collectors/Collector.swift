@@ -18,9 +18,17 @@ protocol Collector: AnyObject {
     /// store. `slot` is the address of the word about to be overwritten.
     func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref)
 
-    /// Called after every allocation while `TriColorRuntime.marking` is set: colour the new
-    /// object (allocate-black) and charge the allocating goroutine an assist.
+    /// Called after every allocation while `TriColorRuntime.marking` is set, with no safe
+    /// point allowed: colour the new object (allocate-black).
     func allocatedWhileMarking(_ r: Ref, size: Int)
+
+    /// Called before an allocation of `bytes` while marking: charge the allocating goroutine
+    /// a mark assist. May reach safe points (the new object does not exist yet).
+    func assist(bytes: Int)
+
+    /// Refs moved between stacks while marking (goroutine creation, channel transfer):
+    /// collectors with a barrier shade them.
+    func pointersMoved(_ refs: [Ref])
 }
 
 /// Why a cycle started.

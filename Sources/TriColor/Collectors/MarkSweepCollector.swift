@@ -39,7 +39,7 @@ final class MarkSweepCollector: Collector {
         let w = sched.stopTheWorld(reason: "GC (markSweep)")
         marker.sweepTermination()
         let t1 = nanotime()
-        let roots = GoroutineRoots(scheduler: sched)
+        let roots = GoroutineRoots(scheduler: sched, extra: rt.extraRoots)
         marker.markRoots(roots)
         marker.drain()
         let t2 = nanotime()
@@ -63,13 +63,20 @@ final class MarkSweepCollector: Collector {
     func allocatedWhileMarking(_ r: Ref, size: Int) {
         // Never called: markSweep marks with the world stopped.
     }
+
+    func pointersMoved(_ refs: [Ref]) {}
+
+    func assist(bytes: Int) {}
 }
 
-/// Every live goroutine's stack slots, as a root source. Read only while the goroutines
-/// are stopped (world stopped, or each suspended).
+/// Every live goroutine's stack slots and the runtime's extra root areas (channel buffers),
+/// as a root source. Read only while the goroutines are stopped (world stopped, or each
+/// suspended).
 struct GoroutineRoots: RootSource {
     let scheduler: Scheduler
+    var extra: RootAreas? = nil
     func forEachRoot(_ body: (Ref) -> Void) {
+        extra?.forEach(body)
         scheduler.forEachGoroutine { g in
             let st = g.currentStatus
             if st == .dead || st == .idle { return }

@@ -129,9 +129,10 @@ public final class MarkSweep: @unchecked Sendable {
         var st = stack
         defer { stack = st }
         st.resetHighWater()
-        roots.forEachRoot { shade($0, &st, from: "root") }
+        let hook = testHookSkipShade
+        roots.forEachRoot { shade($0, &st, hook, from: "root") }
         for i in 0..<heap.globalCount {
-            shade(heap.globals[i], &st, from: "global[\(i)]")
+            shade(heap.globals[i], &st, hook, from: "global[\(i)]")
         }
     }
 
@@ -142,12 +143,18 @@ public final class MarkSweep: @unchecked Sendable {
     public func drain(budget: Int = .max) -> Bool {
         precondition(isMarking, "drain: no mark in progress")
         var st = stack
-        defer { stack = st }
+        // Hoisted out of the loop: class properties cost an exclusivity check per access.
+        let hook = testHookSkipShade
+        let checked = heap.checked
         var n = 0
+        var bytes = 0
         while n < budget, let obj = st.pop() {
-            blacken(obj, &st)
+            bytes &+= blacken(obj, &st, hook, checked: checked)
             n += 1
         }
+        stack = st
+        markedObjects += n
+        markedBytes += bytes
         return st.isEmpty
     }
 
@@ -207,41 +214,62 @@ public final class MarkSweep: @unchecked Sendable {
 
     // MARK: Mark primitives
 
+    // The marker is the only thread touching mark and grey bits (world stopped), so it
+    // sets and clears them with plain relaxed loads and stores, not locked RMWs.
+
     /// Greys `r` if it is white: set mark and grey bits, push it.
     /// - Parameter from: describes where `r` was found, for error messages.
     @inline(__always)
-    private func shade(_ r: Ref, _ stack: inout GreyStack, from: @autoclosure () -> String) {
+    private func shade(_ r: Ref, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?,
+                       from: @autoclosure () -> String) {
         if r.isNil { return }
         if heap.checked, let m = heap.validate(r) {
             heapMisuse("mark cycle \(heap.cycle): \(from()) holds a bad Ref: \(m)")
         }
-        guard let s = heap.spanOf(r.offset) else {
+        if !shadeInSpan(r, &stack, hook) {
             heapMisuse("mark cycle \(heap.cycle): \(from()) holds \(r), which is not in an in-use span")
-        }
-        if let hook = testHookSkipShade, hook(r) { return }
-        let i = s.pointee.objectIndex(r.offset)
-        if s.pointee.setMarked(i) {
-            s.pointee.setGrey(i)
-            stack.push(r)
         }
     }
 
-    /// Scans a grey object: it becomes black and its fields are shaded.
+    /// Greys non-nil `r` if it is white. Returns `false` if `r` is not in an in-use span
+    /// (the caller reports it).
     @inline(__always)
-    private func blacken(_ obj: Ref, _ stack: inout GreyStack) {
+    private func shadeInSpan(_ r: Ref, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?) -> Bool {
+        guard let s = heap.spanOf(r.offset) else { return false }
+        if let hook, hook(r) { return true }
+        let i = s.pointee.objectIndex(r.offset)
+        if s.pointee.setMarkedSingleMarker(i) {
+            s.pointee.setGreySingleMarker(i)
+            stack.push(r)
+        }
+        return true
+    }
+
+    /// Scans a grey object: it becomes black and its fields are shaded. Returns its size.
+    @inline(__always)
+    private func blacken(_ obj: Ref, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?,
+                         checked: Bool) -> Int {
         guard let s = heap.spanOf(obj.offset) else {
             heapInvariantFailure("blacken: grey object \(obj) is not in an in-use span")
         }
-        s.pointee.clearGrey(s.pointee.objectIndex(obj.offset))
+        s.pointee.clearGreySingleMarker(s.pointee.objectIndex(obj.offset))
         let word = heap.header(obj)
         let n = ObjectHeader.pointerFields(word)
-        markedObjects += 1
-        markedBytes += heap.typeDescriptors[Int(ObjectHeader.typeID(word))].size
-        let fields = heap.arena + Int(obj.offset) + ObjectHeader.size
+        let fields = heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size
         for f in 0..<n {
             let v = Ref(offset: fields.load(fromByteOffset: f &* 8, as: UInt64.self))
-            if !v.isNil { shade(v, &stack, from: "field \(f) of \(heap.describe(obj))") }
+            if v.isNil { continue }
+            if _slowPath(checked), let m = heap.validate(v) { badField(obj, f, v, m) }
+            if _slowPath(!shadeInSpan(v, &stack, hook)) { badField(obj, f, v, nil) }
         }
+        return heap.typeDescriptors[Int(ObjectHeader.typeID(word))].size
+    }
+
+    @inline(never)
+    private func badField(_ obj: Ref, _ f: Int, _ v: Ref, _ message: String?) -> Never {
+        let from = "field \(f) of \(heap.describe(obj))"
+        if let message { heapMisuse("mark cycle \(heap.cycle): \(from) holds a bad Ref: \(message)") }
+        heapMisuse("mark cycle \(heap.cycle): \(from) holds \(v), which is not in an in-use span")
     }
 }
 

@@ -54,6 +54,8 @@ final class GCStatsRecorder: @unchecked Sendable {
 
     func notePeak(_ bytes: Int) { withLock { peak = max(peak, bytes) } }
 
+    func addAssist(_ ns: Int64) { withLock { assistNS += ns } }
+
     func snapshot(heap: Heap, goal: Int) -> GCStats {
         let hs = heap.stats
         return withLock {

@@ -37,10 +37,13 @@ import GMP
 /// A goroutine stack slot holding a Ref: a root the collector scans.
 public struct StackSlot: Hashable, Sendable {
     public let index: Int
+    @inlinable @inline(__always) init(index: Int) { self.index = index }
 }
 
 final class PerP {
     let cache: AllocCache
+    /// Mark work and write-barrier buffer of this P (concurrent collectors).
+    let gcw = GCWork()
     init(_ c: AllocCache) { cache = c }
 }
 
@@ -48,14 +51,33 @@ extension TriColorRuntime {
     /// This P's allocation cache, created on first use. Valid until the next safe point.
     @inline(__always)
     func perP() -> PerP {
-        guard let p = Processor.current else {
-            preconditionFailure("TriColor: the heap API must be called from a goroutine of TriColorRuntime.run "
-                + "(and not inside Scheduler.syscall/blockingCall)")
+        withPerP { $0 }
+    }
+
+    /// Calls `body` with this P's PerP (created on first use), borrowed: no retain or
+    /// release (the P's `localStorage` keeps it alive). `body` must not reach a safe point.
+    @inline(__always)
+    func withPerP<R>(_ body: (PerP) throws -> R) rethrows -> R {
+        guard let cell = Processor.currentLocalStorageCell else { notOnAProcessor() }
+        if _fastPath(cell.pointee != nil) {
+            return try Unmanaged<PerP>.fromOpaque(cell.pointee.unsafelyUnwrapped)._withUnsafeGuaranteedRef(body)
         }
+        return try body(makePerP())
+    }
+
+    @inline(never)
+    private func makePerP() -> PerP {
+        let p = Processor.current.unsafelyUnwrapped
         if let s = p.localStorage { return unsafeDowncast(s, to: PerP.self) }
         let s = PerP(heap.makeAllocCache())
         p.localStorage = s
         return s
+    }
+
+    @inline(never)
+    private func notOnAProcessor() -> Never {
+        preconditionFailure("TriColor: the heap API must be called from a goroutine of TriColorRuntime.run "
+            + "(and not inside Scheduler.syscall/blockingCall)")
     }
 
     /// Allocates a zeroed object of `type`. A safe point (before allocating): Refs held in
@@ -64,15 +86,19 @@ extension TriColorRuntime {
     public func alloc(_ type: ObjectType) -> Ref {
         Goroutine.safePoint()
         if _slowPath(heap.heapLiveBytes >= pacer.trigger.load(ordering: .relaxed)) {
-            startCycle(reason: .heap, onlyIfStillNeeded: true)
+            triggerCycle()
         }
-        let ps = perP()
-        let r: Ref
-        do {
-            r = try heap.allocate(type, in: ps.cache)
-        } catch {
-            r = allocAfterFailure(type, error)
+        if _slowPath(marking.load(ordering: .relaxed)) { assistBeforeAlloc(type.size) }
+        var failure: HeapError? = nil
+        var r = withPerP { ps -> Ref in
+            do throws(HeapError) {
+                return try heap.allocate(type, in: ps.cache)
+            } catch {
+                failure = error
+                return .nil
+            }
         }
+        if _slowPath(failure != nil) { r = allocAfterFailure(type, failure.unsafelyUnwrapped) }
         if _slowPath(marking.load(ordering: .relaxed)) { allocatedWhileMarking(r, type) }
         return r
     }
@@ -140,27 +166,47 @@ extension TriColorRuntime {
 
     // MARK: Stack slots (this goroutine's roots; written without a barrier)
 
+    // These go through `Goroutine.currentRoots` (a stable pointer to the goroutine's root
+    // storage): no retain/release of the goroutine, no exclusivity check.
+
     /// Pushes `ref` into a new stack slot of the calling goroutine.
-    @inline(__always)
+    @inlinable @inline(__always)
     public func push(_ ref: Ref) -> StackSlot {
-        StackSlot(index: currentG("push").roots.push(ref.offset))
+        StackSlot(index: currentRoots("push").pointee.push(ref.offset))
     }
 
     /// Reads or writes a stack slot of the calling goroutine. No barrier, not a safe point.
+    @inlinable
     public subscript(slot: StackSlot) -> Ref {
-        get { Ref(offset: currentG("stack slot").roots[slot.index]) }
-        set { currentG("stack slot").roots[slot.index] = newValue.offset }
+        @inline(__always) get { Ref(offset: currentRoots("stack slot").pointee[slot.index]) }
+        @inline(__always) set { currentRoots("stack slot").pointee[slot.index] = newValue.offset }
     }
 
     /// Number of stack slots the calling goroutine holds.
-    public var stackDepth: Int { currentG("stackDepth").roots.count }
+    @inlinable
+    public var stackDepth: Int { currentRoots("stackDepth").pointee.count }
 
     /// Runs `body`; slots it pushes are popped when it returns (a stack frame).
+    @inlinable @inline(__always)
     public func withFrame<R>(_ body: () throws -> R) rethrows -> R {
-        let g = currentG("withFrame")
-        let depth = g.roots.count
-        defer { currentG("withFrame").roots.truncate(to: depth) }
+        // The pointer stays valid across the safe points in `body`: it belongs to this
+        // goroutine, not to the thread.
+        let roots = currentRoots("withFrame")
+        let depth = roots.pointee.count
+        defer { roots.pointee.truncate(to: depth) }
         return try body()
+    }
+
+    /// The calling goroutine's root storage (stable for its whole life).
+    @inlinable @inline(__always)
+    func currentRoots(_ api: StaticString) -> UnsafeMutablePointer<RootStorage> {
+        guard let r = Goroutine.currentRoots else { Self.notAGoroutine(api) }
+        return r
+    }
+
+    @usableFromInline @inline(never)
+    static func notAGoroutine(_ api: StaticString) -> Never {
+        preconditionFailure("TriColor: \(api) must be called from a goroutine of TriColorRuntime.run")
     }
 
     @inline(__always)

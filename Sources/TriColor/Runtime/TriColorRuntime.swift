@@ -51,6 +51,10 @@ public final class TriColorRuntime: @unchecked Sendable {
     let sweepParker = Parker(reason: .gcSweepWait)
     let forceGCParker = Parker(reason: .forceGCIdle)
     let forceGCPending = Atomic<Bool>(false)
+    /// A background (pacer-triggered) cycle is running or about to (relaxed flag, CAS).
+    let backgroundCycle = Atomic<Bool>(false)
+    /// Root words owned by the runtime (RefChannel buffers).
+    let extraRoots = RootAreas()
 
     /// Creates the heap (reserving its arena) and the scheduler. Nothing runs until `run`.
     public init(_ config: RuntimeConfig = .fromEnvironment()) throws(HeapError) {
@@ -69,8 +73,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     private func makeCollector(_ kind: CollectorKind) -> Collector {
         switch kind {
         case .markSweep: return MarkSweepCollector(runtime: self)
-        default:
-            preconditionFailure("collector \(kind) is not available yet in this build")
+        default: return ConcurrentCollector(runtime: self, kind: kind)
         }
     }
 
@@ -95,13 +98,17 @@ public final class TriColorRuntime: @unchecked Sendable {
                 self.forceGCParker.unpark()
             }
         }
+        scheduler.hooks.onSpawn = { [unowned self] _, child in
+            // A goroutine created while marking starts with an empty stack: black.
+            if self.marking.load(ordering: .relaxed) { child.collectorWord = 1 }
+        }
         try scheduler.run { [unowned self] in
-            go { [unowned self] in
+            GMP.go { [unowned self] in
                 Goroutine.current!.isSystem = true
                 self.backgroundSweeper()
             }
             if scheduler.config.deterministic == nil {
-                go { [unowned self] in
+                GMP.go { [unowned self] in
                     Goroutine.current!.isSystem = true
                     self.forcedGCHelper()
                 }
@@ -116,6 +123,25 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// proceeds lazily). Must be called from a goroutine of this runtime.
     public func collect() {
         startCycle(reason: .explicit, onlyIfStillNeeded: false)
+    }
+
+    /// The pacer's trigger fired. markSweep collects right here (the allocating goroutine
+    /// stops the world); a concurrent collector's cycle runs on a background coordinator
+    /// goroutine while this one goes on allocating (and assisting).
+    func triggerCycle() {
+        if collector.kind == .markSweep {
+            startCycle(reason: .heap, onlyIfStillNeeded: true)
+            return
+        }
+        if backgroundCycle.exchange(true, ordering: .acquiringAndReleasing) { return }
+        GMP.go { [unowned self] in
+            Goroutine.current!.isSystem = true
+            self.startCycle(reason: .heap, onlyIfStillNeeded: false)
+            self.backgroundCycle.store(false, ordering: .releasing)
+        }
+        // Let the coordinator (in runnext) start the cycle now rather than after this
+        // goroutine's time slice.
+        Goroutine.yield()
     }
 
     /// Starts a cycle unless (with `onlyIfStillNeeded`) another goroutine already ran one
@@ -156,11 +182,17 @@ public final class TriColorRuntime: @unchecked Sendable {
         }
     }
 
-    /// Allocation during a concurrent mark: allocate-black and mark assists (the collector
-    /// decides). Not inlined: off the fast path.
+    /// Allocation during a concurrent mark: allocate-black (the collector decides). No safe
+    /// point: the caller still holds the new Ref only in a local. Off the fast path.
     @inline(never)
     func allocatedWhileMarking(_ r: Ref, _ type: ObjectType) {
         collector.allocatedWhileMarking(r, size: type.size)
+    }
+
+    /// A mark assist before an allocation while marking (may reach safe points).
+    @inline(never)
+    func assistBeforeAlloc(_ size: Int) {
+        collector.assist(bytes: size)
     }
 
     // MARK: Statistics

@@ -1,0 +1,393 @@
+// ConcurrentCollector: tri-colour marking concurrent with the mutator goroutines (Go's
+// mgc.go cycle), parameterised by a BarrierPlan into Dijkstra, Yuasa, Go 1.8's hybrid and
+// their ablations.
+//
+// Colours (Heap+Shade.swift): white = unmarked; grey = marked and on a work queue (or in a
+// write-barrier buffer, which is flushed before marking can end); black = marked and
+// scanned. Marking is done when nothing is grey; then every white object is garbage if and
+// only if no reachable object was ever hidden from the marker. A concurrent mutator can hide
+// one by (a) writing a pointer to a white object into a black object and (b) destroying
+// every other path to it from grey objects. Each algorithm forbids one half:
+//
+//   Dijkstra insertion (1978), Go 1.5-1.7:  shade(ptr); *slot = ptr.
+//     Forbids (a) for heap and global slots: the strong invariant (no black object points
+//     to a white one). Stack writes carry no barrier (too expensive), so stacks may point
+//     to white objects; every stack is therefore re-scanned with the world stopped at mark
+//     termination. That re-scan is a pause that grows with the number of goroutines.
+//
+//   Yuasa deletion (1990), "snapshot at the beginning":  shade(*slot); *slot = ptr.
+//     Forbids (b): an overwritten pointer is shaded, so everything reachable in the
+//     snapshot taken when marking started stays reachable from grey objects (the weak
+//     invariant: every white object pointed to by a black object is reachable from a grey
+//     object through white objects). The snapshot must include the stacks, which have no
+//     barrier: all stacks are scanned in the first stop-the-world, before any heap object.
+//
+//   Go 1.8 hybrid (proposal 17503):  shade(*slot); if current stack is grey: shade(ptr);
+//     *slot = ptr. Stacks are scanned one goroutine at a time, stopping only that goroutine,
+//     and a scanned stack is black and is never scanned again. Until a goroutine's stack is
+//     scanned its writes also shade the new pointer (Dijkstra's half covers the grey stack);
+//     after, the deletion half protects what it can no longer see. Objects are allocated
+//     black while marking (with allocate-white a new object whose only reference sits in a
+//     black stack would be freed). Goroutine creation and channel sends move pointers
+//     between stacks: they shade them while marking.
+//
+// The cycle (runCycle, on a coordinator goroutine):
+//   1. STW sweep termination: flush allocation caches, finish the last sweep (every object
+//      white), cycle += 1, every stack grey, shade the globals, (Yuasa) scan all stacks,
+//      enable the write barrier and allocate-black.
+//   2. Concurrent mark: mark-worker goroutines (25% of GOMAXPROCS: dedicated workers, plus a
+//      fractional worker when rounding is off by more than 30%) and the coordinator drain
+//      grey objects; allocating goroutines pay assists in proportion to their allocation;
+//      the coordinator scans stacks as the plan says.
+//   3. Mark completion: when no worker has work, stop the world and flush every P's
+//      write-barrier buffer and local work; if that produced work, restart the world and go
+//      back to 2 (Go uses a ragged forEachP flush here; we flush with the world stopped).
+//   4. STW mark termination: (Dijkstra) re-scan every stack and drain; checkmark at check
+//      level cheap+; disable the barrier; flush caches; start the sweep; set the next goal.
+//   5. Concurrent sweep (lazy + background sweeper), as for markSweep.
+//
+// Why it is safe (for the safe plans): between 1 and 4 every pointer a mutator can hide is
+// either shaded by the barrier, held by a stack that is scanned after the hiding write
+// (Dijkstra's re-scan, the hybrid's grey-stack rule) or was reachable in the snapshot
+// (Yuasa), and new objects are black. Checkmark verifies the outcome every cycle.
+
+import CContext
+import GMP
+import Synchronization
+
+final class ConcurrentCollector: Collector {
+    unowned let rt: TriColorRuntime
+    let kind: CollectorKind
+    let plan: BarrierPlan
+    let pool = WorkPool()
+    let heap: Heap
+    let checkmark: Bool
+    let fullChecks: Bool
+
+    // Per cycle. Atomics are relaxed counters; `active` tells workers to keep going.
+    let markedBytes = Atomic<Int>(0)
+    let markedObjects = Atomic<Int>(0)
+    let allocatedBlackBytes = Atomic<Int>(0)
+    let active = Atomic<Bool>(false)
+    /// Workers inside a drain (sequentially consistent with the pool's lock).
+    let busyWorkers = Atomic<Int>(0)
+    let assistNS = Atomic<Int64>(0)
+    /// Scan steps this cycle (for invariant-failure reports).
+    let steps = Atomic<Int>(0)
+    /// Cycle phase, for reports: 0 off, 1 mark, 2 mark termination.
+    let phase = Atomic<Int>(0)
+    /// Set in beginMark / finishMark by the cycle owner (world stopped).
+    private var markStart: Int64 = 0
+    private(set) var heapAtMarkEnd = 0
+
+    init(runtime: TriColorRuntime, kind: CollectorKind) {
+        rt = runtime
+        self.kind = kind
+        plan = BarrierPlan.for(kind)
+        heap = runtime.heap
+        checkmark = runtime.config.checkLevel >= .cheap
+        fullChecks = runtime.config.checkLevel >= .full
+    }
+
+    var phaseName: String { ["off", "mark", "mark termination"][phase.load(ordering: .relaxed)] }
+
+    // MARK: - The cycle
+
+    func runCycle(reason: GCReason) -> GCCycleRecord {
+        let sched = rt.scheduler
+        let start = nanotime()
+        let heapStart = heap.heapLiveBytes
+        var pauses: [Int64] = []
+
+        // 1. Sweep termination (world stopped).
+        var w = sched.stopTheWorld(reason: "GC sweep termination (\(kind))")
+        beginMark()
+        let t1 = nanotime()
+        pauses.append(sched.startTheWorld(w))
+
+        // 2. Concurrent mark.
+        let workers = startWorkers()
+        switch plan.stacks {
+        case .concurrentThenRescan, .concurrentOnce, .blackenEach:
+            scanStacksConcurrently()
+        case .concurrentAfterHeap:
+            drainUntilIdle()
+            scanStacksConcurrently()
+        case .snapshotAtStart:
+            break
+        }
+
+        // 3. Mark completion, 4. mark termination.
+        var rounds = 0
+        while true {
+            drainUntilIdle()
+            w = sched.stopTheWorld(reason: "GC mark termination (\(kind))")
+            rounds += 1
+            let found = flushAllProcessors()
+            if found && rounds < 16 {
+                pauses.append(sched.startTheWorld(w))
+                continue
+            }
+            break
+        }
+        let t2 = nanotime()
+        active.store(false, ordering: .relaxed)
+        let violations = finishMark()
+        if let v = violations.first {
+            gcFailure("\(v) (\(violations.count) reachable objects left unmarked by \(kind) in GC cycle \(heap.cycle))")
+        }
+        let marked = markedBytes.load(ordering: .relaxed) + allocatedBlackBytes.load(ordering: .relaxed)
+        let heapEnd = heapAtMarkEnd
+        let goal = rt.pacer.cycleEnded(marked: marked, allocatedDuringMark: max(0, heapEnd - heapStart))
+        let t3 = nanotime()
+        pauses.append(sched.startTheWorld(w))
+        workers.wait()
+        rt.recorder.addAssist(assistNS.load(ordering: .relaxed))
+        return GCCycleRecord(
+            cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
+            sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: max(t3 - t2, pauses.last!),
+            pauses: pauses, heapStart: heapStart, heapEnd: heapEnd, heapMarked: marked,
+            nextGoal: goal, procs: sched.procs, markedObjects: markedObjects.load(ordering: .relaxed))
+    }
+
+    /// Sweep termination and mark setup. World stopped.
+    func beginMark() {
+        heap.flushCaches()
+        heap.finishSweep()
+        heap.gcCycle.wrappingAdd(1, ordering: .relaxed)
+        markedBytes.store(0, ordering: .relaxed)
+        markedObjects.store(0, ordering: .relaxed)
+        allocatedBlackBytes.store(0, ordering: .relaxed)
+        assistNS.store(0, ordering: .relaxed)
+        steps.store(0, ordering: .relaxed)
+        markStart = nanotime()
+        rt.scheduler.forEachGoroutine { $0.collectorWord = 0 }   // every stack grey
+        let gcw = rt.perP().gcw
+        for i in 0..<heap.globalCount { shadeInto(heap.globals[i], gcw) }
+        rt.extraRoots.forEach { shadeInto($0, gcw) }
+        if plan.stacks == .snapshotAtStart {
+            rt.scheduler.forEachGoroutine { g in scanStack(g, gcw) }
+        }
+        rt.barrierEnabled.store(plan.hasBarrier, ordering: .relaxed)
+        rt.marking.store(true, ordering: .relaxed)
+        phase.store(1, ordering: .relaxed)
+    }
+
+    /// Mark termination. World stopped; every P's buffers already flushed. Returns the
+    /// checkmark violations (empty when the check level is off or all is well).
+    func finishMark() -> [CheckmarkViolation] {
+        phase.store(2, ordering: .relaxed)
+        let gcw = rt.perP().gcw
+        _ = flushAllProcessors()
+        drainAll(gcw)
+        if plan.stacks == .concurrentThenRescan {
+            rt.scheduler.forEachGoroutine { g in scanStack(g, gcw) }
+            drainAll(gcw)
+        }
+        if fullChecks { checkInvariants(after: "mark termination") }
+        let violations = checkmark
+            ? heap.checkmark(roots: GoroutineRoots(scheduler: rt.scheduler, extra: rt.extraRoots)) : []
+        rt.barrierEnabled.store(false, ordering: .relaxed)
+        rt.marking.store(false, ordering: .relaxed)
+        phase.store(0, ordering: .relaxed)
+        heap.flushCaches()
+        let marked = markedBytes.load(ordering: .relaxed) + allocatedBlackBytes.load(ordering: .relaxed)
+        heapAtMarkEnd = heap.heapLiveBytes
+        let c = heap.counters
+        let markNS = Int(nanotime() - markStart)
+        c.liveBytes.store(marked, ordering: .relaxed)
+        c.liveObjects.store(markedObjects.load(ordering: .relaxed), ordering: .relaxed)
+        c.inUseAtMark.store(heap.heapInUseBytes, ordering: .relaxed)
+        c.lastMarkNanos.store(markNS, ordering: .relaxed)
+        c.totalMarkNanos.wrappingAdd(markNS, ordering: .relaxed)
+        heap.resetHeapLive(toMarked: marked)
+        heap.startSweepCycle()
+        c.collections.wrappingAdd(1, ordering: .relaxed)
+        return violations
+    }
+
+    // MARK: - Stacks
+
+    /// Shades every root slot of `g`; under the hybrid plan the stack turns black. The
+    /// goroutine must be stopped (suspended, world stopped, or the caller itself).
+    func scanStack(_ g: Goroutine, _ gcw: GCWork) {
+        let st = g.currentStatus
+        if st == .dead || st == .idle { return }
+        let roots = g.roots
+        for i in 0..<roots.count { shadeInto(Ref(offset: roots[i]), gcw) }
+        g.collectorWord = 1
+        if fullChecks { checkInvariants(after: "scan of goroutine \(g.id)'s stack") }
+    }
+
+    /// Scans every goroutine's stack, stopping one goroutine at a time.
+    func scanStacksConcurrently() {
+        let me = Goroutine.current!
+        var gs: [Goroutine] = []
+        rt.scheduler.forEachGoroutine { gs.append($0) }
+        for g in gs where !g.isSystem && g.collectorWord == 0 {
+            if g === me {
+                scanStack(g, rt.perP().gcw)
+            } else {
+                rt.scheduler.withSuspended(g) { g in scanStack(g, rt.perP().gcw) }
+            }
+            Goroutine.safePoint()
+        }
+    }
+
+    // MARK: - Draining
+
+    @inline(__always)
+    func shadeInto(_ r: Ref, _ gcw: GCWork) {
+        if heap.shade(r) { gcw.push(r, pool: pool) }
+    }
+
+    /// Scans up to `budget` grey objects from this P's work (then the pool). Returns the
+    /// number scanned. No safe point inside.
+    func drain(budget: Int) -> Int {
+        let gcw = rt.perP().gcw
+        var n = 0, bytes = 0
+        while n < budget, let r = gcw.pop(pool: pool) {
+            bytes += heap.blacken(r) { v in shadeInto(v, gcw) }
+            n += 1
+            if fullChecks {
+                steps.add(1, ordering: .relaxed)
+                checkInvariants(after: "scan of \(heap.describe(r))")
+            }
+        }
+        if n > 0 {
+            markedBytes.add(bytes, ordering: .relaxed)
+            markedObjects.add(n, ordering: .relaxed)
+        }
+        return n
+    }
+
+    /// With the world stopped: drains everything.
+    func drainAll(_ gcw: GCWork) {
+        while drain(budget: .max) > 0 {}
+    }
+
+    /// The coordinator's loop: drain, and wait until no worker has work.
+    func drainUntilIdle() {
+        var idleRounds = 0
+        while true {
+            if drain(budget: 1000) > 0 {
+                idleRounds = 0
+                Goroutine.safePoint()
+                continue
+            }
+            if pool.isEmpty && busyWorkers.load(ordering: .sequentiallyConsistent) == 0 {
+                idleRounds += 1
+                if idleRounds >= 2 { return }
+            }
+            Goroutine.yield()
+        }
+    }
+
+    /// With the world stopped: moves every P's barrier buffer and local grey objects to
+    /// the pool. Returns true if there is anything to mark.
+    func flushAllProcessors() -> Bool {
+        var found = false
+        for p in rt.scheduler.allp {
+            guard let s = p.localStorage else { continue }
+            let gcw = unsafeDowncast(s, to: PerP.self).gcw
+            flushBarrierBuffer(gcw)
+            if !gcw.grey.isEmpty {
+                found = true
+                pool.put(gcw.grey)
+                gcw.grey.removeAll(keepingCapacity: true)
+            }
+        }
+        return found || !pool.isEmpty
+    }
+
+    // MARK: - Workers (Go's gcBgMarkWorker) and assists
+
+    /// Starts 25% of GOMAXPROCS as mark workers: `round(0.25 P)` dedicated ones, or, when
+    /// that rounding is off by more than 30%, `floor(0.25 P)` dedicated plus one fractional
+    /// worker that runs the remaining fraction of one P (Go's gcControllerState.startCycle).
+    func startWorkers() -> WaitGroup {
+        let wg = WaitGroup()
+        active.store(true, ordering: .relaxed)
+        let goal = 0.25 * Double(rt.scheduler.procs)
+        var dedicated = Int(goal.rounded())
+        var fractional = 0.0
+        if dedicated == 0 || abs(Double(dedicated) - goal) / goal > 0.3 {
+            dedicated = Int(goal.rounded(.down))
+            fractional = goal - Double(dedicated)
+        }
+        for _ in 0..<dedicated {
+            wg.add(1)
+            go { [self] in worker(fraction: nil); wg.done() }
+        }
+        if fractional > 0.001 {
+            wg.add(1)
+            go { [self] in worker(fraction: fractional); wg.done() }
+        }
+        return wg
+    }
+
+    private func worker(fraction: Double?) {
+        Goroutine.current!.isSystem = true
+        while active.load(ordering: .relaxed) {
+            busyWorkers.add(1, ordering: .sequentiallyConsistent)
+            let t0 = nanotime()
+            let n = drain(budget: 500)
+            let dt = nanotime() - t0
+            busyWorkers.subtract(1, ordering: .sequentiallyConsistent)
+            if n == 0 {
+                Goroutine.sleep(nanoseconds: 50_000)
+            } else if let f = fraction {
+                // Keep this worker's share of one P at `f`.
+                Goroutine.sleep(nanoseconds: max(1_000, Int64(Double(dt) * (1 - f) / f)))
+            } else {
+                Goroutine.safePoint()
+            }
+        }
+    }
+
+    static let assistBytesPerObject = 8
+
+    func allocatedWhileMarking(_ r: Ref, size: Int) {
+        if plan.allocateBlack {
+            heap.markAllocatedBlack(r)
+            allocatedBlackBytes.add(size, ordering: .relaxed)
+        }
+    }
+
+    /// Mark assist (Go's gcAssistAlloc): allocation while marking is paid for with scan work,
+    /// one object scanned per `assistBytesPerObject` bytes, settled every 8 KiB, so a
+    /// goroutine cannot allocate faster than marking advances. An assist that finds no grey
+    /// object to scan yields instead (Go parks it on the assist queue): the background
+    /// workers and the coordinator then get the processor, which cooperative scheduling
+    /// would otherwise give them only every time slice.
+    func assist(bytes: Int) {
+        let debt = withGCWork { gcw -> Int in
+            gcw.assistDebt += bytes
+            if gcw.assistDebt < 8 << 10 { return 0 }
+            defer { gcw.assistDebt = 0 }
+            return gcw.assistDebt
+        }
+        if debt == 0 { return }
+        let t0 = nanotime()
+        let n = drain(budget: debt / ConcurrentCollector.assistBytesPerObject)
+        assistNS.add(nanotime() - t0, ordering: .relaxed)
+        if n == 0 { Goroutine.yield() }
+    }
+
+    @inline(__always)
+    func withGCWork<R>(_ body: (GCWork) -> R) -> R { body(rt.perP().gcw) }
+
+    func pointersMoved(_ refs: [Ref]) {
+        guard plan.hasBarrier else { return }
+        let gcw = rt.perP().gcw
+        for r in refs { shadeInto(r, gcw) }
+    }
+
+    // MARK: - Checkmark
+
+    /// Reports a collector failure: the run stops and `TriColorRuntime.run` throws
+    /// `SchedulerError.panic` with this message.
+    func gcFailure(_ message: String) -> Never {
+        Goroutine.panic("GC: \(message)")
+    }
+}
