@@ -148,9 +148,35 @@ public final class MarkSweep: @unchecked Sendable {
         let checked = heap.checked
         var n = 0
         var bytes = 0
-        while n < budget, let obj = st.pop() {
-            bytes &+= blacken(obj, &st, hook, checked: checked)
-            n += 1
+        // A small FIFO between the grey stack and the scan: an object's header word is
+        // loaded when it enters the FIFO and used `lookahead` objects later, so several
+        // cache misses are in flight at once instead of one dependent miss per object
+        // (marking is memory-latency bound). Objects in the FIFO are still grey.
+        let lookahead = 8 // a power of two
+        let mask = lookahead - 1
+        withUnsafeTemporaryAllocation(of: Ref.self, capacity: lookahead) { refs in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: lookahead) { words in
+                var head = 0, count = 0
+                while n < budget {
+                    while count < lookahead && n + count < budget, let r = st.pop() {
+                        let i = (head &+ count) & mask
+                        refs[i] = r
+                        words[i] = heap.header(r)
+                        count += 1
+                    }
+                    if count == 0 { break }
+                    let obj = refs[head], word = words[head]
+                    head = (head &+ 1) & mask
+                    count -= 1
+                    bytes &+= blacken(obj, word, &st, hook, checked: checked)
+                    n += 1
+                }
+                // Budget used up: objects still in the FIFO go back on the stack.
+                while count > 0 {
+                    count -= 1
+                    st.push(refs[(head &+ count) & mask])
+                }
+            }
         }
         stack = st
         markedObjects += n
@@ -245,15 +271,15 @@ public final class MarkSweep: @unchecked Sendable {
         return true
     }
 
-    /// Scans a grey object: it becomes black and its fields are shaded. Returns its size.
+    /// Scans a grey object whose header is `word`: it becomes black and its fields are
+    /// shaded. Returns its size.
     @inline(__always)
-    private func blacken(_ obj: Ref, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?,
+    private func blacken(_ obj: Ref, _ word: UInt64, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?,
                          checked: Bool) -> Int {
         guard let s = heap.spanOf(obj.offset) else {
             heapInvariantFailure("blacken: grey object \(obj) is not in an in-use span")
         }
         s.pointee.clearGreySingleMarker(s.pointee.objectIndex(obj.offset))
-        let word = heap.header(obj)
         let n = ObjectHeader.pointerFields(word)
         let fields = heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size
         for f in 0..<n {

@@ -125,10 +125,25 @@ public final class TriColorRuntime: @unchecked Sendable {
         startCycle(reason: .explicit, onlyIfStillNeeded: false)
     }
 
+    /// Starts a collection without waiting for it: a concurrent collector's cycle runs on a
+    /// background coordinator goroutine (interleaving with the caller and every other
+    /// goroutine); markSweep collects right away. Does nothing if a background cycle is
+    /// already running. Must be called from a goroutine of this runtime.
+    public func startCollection() {
+        if collector.kind == .markSweep {
+            startCycle(reason: .explicit, onlyIfStillNeeded: false)
+            return
+        }
+        triggerCycle(reason: .explicit)
+    }
+
+    /// Whether a mark is in progress (write barrier on, allocating black).
+    public var isMarking: Bool { marking.load(ordering: .relaxed) }
+
     /// The pacer's trigger fired. markSweep collects right here (the allocating goroutine
     /// stops the world); a concurrent collector's cycle runs on a background coordinator
     /// goroutine while this one goes on allocating (and assisting).
-    func triggerCycle() {
+    func triggerCycle(reason: GCReason = .heap) {
         if collector.kind == .markSweep {
             startCycle(reason: .heap, onlyIfStillNeeded: true)
             return
@@ -136,7 +151,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         if backgroundCycle.exchange(true, ordering: .acquiringAndReleasing) { return }
         GMP.go { [unowned self] in
             Goroutine.current!.isSystem = true
-            self.startCycle(reason: .heap, onlyIfStillNeeded: false)
+            self.startCycle(reason: reason, onlyIfStillNeeded: false)
             self.backgroundCycle.store(false, ordering: .releasing)
         }
         // Let the coordinator (in runnext) start the cycle now rather than after this
