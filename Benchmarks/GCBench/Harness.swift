@@ -27,6 +27,8 @@ struct Options {
     var smallStacks = false
     var collectors: [CollectorKind] = CollectorKind.safe.filter { $0 == .markSweep }
     var binaryTreesDepth: Int?
+    /// True when --collector was given (suites then run exactly those).
+    var collectorsGiven = false
 
     static let usage = """
     usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--procs N[,N]] [--repeat N]
@@ -63,6 +65,7 @@ struct Options {
             case "--json": o.jsonPath = try value(a)
             case "--small-stacks": o.smallStacks = true
             case "--collector":
+                o.collectorsGiven = true
                 o.collectors = try value(a).split(separator: ",").map {
                     guard let k = CollectorKind(rawValue: String($0)) else {
                         throw UsageError("unknown collector '\($0)' (have: \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))")

@@ -9,6 +9,7 @@ enum Suites {
     static let all: [Suite] = [
         Suite(name: "sched", run: SchedSuite.run),
         Suite(name: "alloc", run: AllocSuite.run),
+        Suite(name: "pause", run: PauseSuite.run),
     ]
 }
 

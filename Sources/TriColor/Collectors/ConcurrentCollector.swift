@@ -98,6 +98,7 @@ final class ConcurrentCollector: Collector {
         let start = nanotime()
         let heapStart = heap.heapLiveBytes
         var pauses: [Int64] = []
+        rt.sweepBeforeCycle()
 
         // 1. Sweep termination (world stopped).
         var w = sched.stopTheWorld(reason: "GC sweep termination (\(kind))")

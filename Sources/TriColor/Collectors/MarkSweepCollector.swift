@@ -36,6 +36,7 @@ final class MarkSweepCollector: Collector {
         let sched = rt.scheduler
         let start = nanotime()
         let heapStart = rt.heap.heapLiveBytes
+        rt.sweepBeforeCycle()
         let w = sched.stopTheWorld(reason: "GC (markSweep)")
         marker.sweepTermination()
         let t1 = nanotime()

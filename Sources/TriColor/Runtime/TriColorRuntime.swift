@@ -181,6 +181,17 @@ public final class TriColorRuntime: @unchecked Sendable {
         sweepParker.unpark()
     }
 
+    /// Finishes the previous cycle's sweep concurrently, before the next cycle stops the
+    /// world (Go's gcStart: "pick up the remaining unswept spans concurrently"), so sweep
+    /// termination has (almost) nothing left to sweep inside its pause.
+    func sweepBeforeCycle() {
+        var n = 0
+        while heap.sweepOne() {
+            n += 1
+            if n % 16 == 0 { Goroutine.safePoint() }
+        }
+    }
+
     /// Go's bgsweep: sweeps spans one at a time, yielding between them, after each cycle.
     private func backgroundSweeper() {
         while true {
