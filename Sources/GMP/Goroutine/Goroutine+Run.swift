@@ -131,14 +131,14 @@ extension Goroutine {
     /// the world, a collector's stack scan) and, in deterministic mode, switch to another
     /// goroutine. Library calls that block, allocate or write pointers call it; a loop with
     /// no such call cannot be preempted (as in Go before 1.14), so call it in long loops.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func safePoint() {
         guard let raw = tc_tls_g() else { return }
         withG(UInt(bitPattern: raw)) { $0.safePointCheck() }
     }
 
     /// `safePoint` for a goroutine already in hand (saves the thread-local lookup).
-    @usableFromInline @inline(__always)
+    @inlinable @inline(__always)
     func safePointCheck() {
         if preempt.load(ordering: .relaxed)
             || schedU._withUnsafeGuaranteedRef({ $0.deterministic || $0.shuttingDown.load(ordering: .relaxed) }) {
@@ -146,7 +146,7 @@ extension Goroutine {
         }
     }
 
-    @inline(never)
+    @usableFromInline @inline(never)
     func slowSafePoint() {
         if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
         if sched.stwOwner.load(ordering: .relaxed) == gBits(self) {

@@ -32,7 +32,7 @@ public final class Goroutine: @unchecked Sendable {
     /// The scheduler it belongs to, unretained: the scheduler owns its goroutines and
     /// outlives them. Immutable. Hot paths borrow it with `_withUnsafeGuaranteedRef` (no
     /// retain/release); `sched` is the convenient spelling for the rest.
-    let schedU: Unmanaged<Scheduler>
+    @usableFromInline let schedU: Unmanaged<Scheduler>
     var sched: Scheduler { @inline(__always) get { schedU.takeUnretainedValue() } }
 
     /// The M running it, while running, unretained (written and read by that M's thread:
@@ -49,7 +49,7 @@ public final class Goroutine: @unchecked Sendable {
 
     /// Set by sysmon or the world-stopper; checked at safe points (relaxed: a hint that is
     /// re-checked under the scheduler's protocols).
-    let preempt = Atomic<Bool>(false)
+    @usableFromInline let preempt = Atomic<Bool>(false)
     /// With `preempt`: park at the next safe point in `.preempted` rather than yield
     /// (used by `Scheduler.suspend` to stop exactly one goroutine).
     let preemptStop = Atomic<Bool>(false)

@@ -79,7 +79,7 @@ public final class Scheduler: @unchecked Sendable {
     let stwOwner = Atomic<UInt>(0)
 
     // MARK: Lifecycle
-    let shuttingDown = Atomic<Bool>(false)
+    @usableFromInline let shuttingDown = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     /// Wakes the thread blocked in `run`.
     let exitNote = Note()
@@ -93,7 +93,7 @@ public final class Scheduler: @unchecked Sendable {
     let timers: TimerQueue
     let det: DeterministicState?
     /// `det != nil`, as a plain flag the hot paths test without touching the reference.
-    let deterministic: Bool
+    @usableFromInline let deterministic: Bool
     public let stats = SchedulerStats()
     /// Hooks a layer above (the collector) installs before `run`.
     public var hooks = SchedulerHooks()

@@ -36,7 +36,7 @@ extension Heap {
     ///   limit after sweeping everything (run a collection and retry),
     ///   `HeapError.arenaExhausted` when the arena has no room.
     /// - Complexity: O(1) amortized; the fast path is a ctz and two stores.
-    @inlinable
+    @inlinable @inline(__always)
     public func allocate(_ type: ObjectType, in cache: AllocCache) throws(HeapError) -> Ref {
         let cls = Int(type.sizeClass)
         if _fastPath(cls != 0) {
@@ -44,12 +44,27 @@ extension Heap {
             let off = s.pointee.nextFreeFast()
             if _fastPath(off != 0) {
                 let p = arena + Int(truncatingIfNeeded: off)
-                if s.pointee.needsZero { memset(p, 0, type.size) }
+                if s.pointee.needsZero { Heap.zero(p, type.size) }
                 p.storeBytes(of: type.headerWord, as: UInt64.self)
                 return Ref(offset: off)
             }
         }
         return try allocateSlow(type, in: cache)
+    }
+
+    /// Zeroes `size` bytes (a multiple of 8) at `p`: inline word stores for small objects
+    /// (no libc call on the fast path), memset for the rest.
+    @inlinable @inline(__always)
+    static func zero(_ p: UnsafeMutableRawPointer, _ size: Int) {
+        if size <= 64 {
+            var o = 0
+            while o < size {
+                p.storeBytes(of: 0, toByteOffset: o, as: UInt64.self)
+                o &+= 8
+            }
+        } else {
+            memset(p, 0, size)
+        }
     }
 
     /// Paths 2-4 of the file comment.
