@@ -72,6 +72,9 @@ import Testing
                 }
             }
             wg.wait()
+            // Waits for a background cycle in progress, then runs a full one: the heap is
+            // then between cycles, which `verify()` below expects.
+            rt.collect()
         }
         #expect(corrupt.load(ordering: .relaxed) == 0)
         #expect(rt.stats.cycles >= 3, "\(collector): only \(rt.stats.cycles) cycles")

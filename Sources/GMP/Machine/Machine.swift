@@ -138,9 +138,14 @@ import Synchronization
             p.curgBits.store(gBits(g), ordering: .relaxed)
         }
         let st = g.stack.unsafelyUnwrapped
+        let traced = sched.tracing
+        let t0 = traced ? nanotime() : 0
         tc_tls_set_g(Unmanaged.passUnretained(g).toOpaque(), g.id, st.guardLo, st.lo)
         tc_switch(g0, g.context)
         tc_tls_set_g(nil, 0, nil, nil)
+        if traced, let hook = sched.hooks.onRunSlice {
+            hook(g.id, pU.map { $0.takeUnretainedValue().id } ?? -1, t0, nanotime())
+        }
     }
 
     /// Performs the pending action of `g`, the goroutine that just switched to g0.

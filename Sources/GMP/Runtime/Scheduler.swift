@@ -97,6 +97,8 @@ public final class Scheduler: @unchecked Sendable {
     public let stats = SchedulerStats()
     /// Hooks a layer above (the collector) installs before `run`.
     public var hooks = SchedulerHooks()
+    /// Whether `hooks.onRunSlice` is set (read on every switch).
+    var tracing: Bool { hooks.tracingFlag }
 
     public init(_ config: SchedulerConfig = .fromEnvironment()) {
         var config = config
@@ -524,6 +526,12 @@ public struct SchedulerHooks: @unchecked Sendable {
     /// Called by sysmon on every tick with the current `nanotime()` (no P held: must not
     /// touch goroutine-only APIs).
     public var sysmonTick: ((Int64) -> Void)?
+    /// Called on g0 after every run slice of a goroutine: (goroutine id, P id, start, end)
+    /// in nanotime. Costs two clock reads per switch while set; for execution traces.
+    public var onRunSlice: ((_ goroutine: Int64, _ p: Int, _ start: Int64, _ end: Int64) -> Void)? {
+        didSet { tracingFlag = onRunSlice != nil }
+    }
+    var tracingFlag = false
     public init() {}
 }
 

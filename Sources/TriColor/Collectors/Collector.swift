@@ -66,4 +66,9 @@ public struct GCCycleRecord: Sendable {
     public var procs: Int
     /// Objects marked.
     public var markedObjects: Int
+    /// Write-barrier slow-path calls and successful shades (white -> grey) this cycle.
+    public var barrierCalls: Int = 0
+    public var shades: Int = 0
+    /// Bytes marked by this cycle but unreachable at its end (nil unless measured).
+    public var floatingGarbageBytes: Int? = nil
 }

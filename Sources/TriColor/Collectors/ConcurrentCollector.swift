@@ -79,6 +79,10 @@ final class ConcurrentCollector: Collector {
     /// Set in beginMark / finishMark by the cycle owner (world stopped).
     private var markStart: Int64 = 0
     private(set) var heapAtMarkEnd = 0
+    /// Counters of the last finished mark (cycle owner, world stopped).
+    private(set) var lastBarrierCalls = 0
+    private(set) var lastShades = 0
+    private(set) var lastFloatingGarbage: Int? = nil
 
     init(runtime: TriColorRuntime, kind: CollectorKind) {
         rt = runtime
@@ -105,6 +109,7 @@ final class ConcurrentCollector: Collector {
         beginMark()
         let t1 = nanotime()
         pauses.append(sched.startTheWorld(w))
+        rt.eventLog.record(GCEvent(kind: .stw, name: "sweep termination", start: w.requested, end: nanotime()))
 
         // 2. Concurrent mark.
         let workers = startWorkers()
@@ -127,6 +132,7 @@ final class ConcurrentCollector: Collector {
             let found = flushAllProcessors()
             if found && rounds < 16 {
                 pauses.append(sched.startTheWorld(w))
+                rt.eventLog.record(GCEvent(kind: .stw, name: "mark completion flush", start: w.requested, end: nanotime()))
                 continue
             }
             break
@@ -142,13 +148,16 @@ final class ConcurrentCollector: Collector {
         let goal = rt.pacer.cycleEnded(marked: marked, allocatedDuringMark: max(0, heapEnd - heapStart))
         let t3 = nanotime()
         pauses.append(sched.startTheWorld(w))
+        rt.eventLog.record(GCEvent(kind: .stw, name: "mark termination", start: w.requested, end: nanotime()))
+        rt.eventLog.record(GCEvent(kind: .mark, name: "mark (\(kind))", start: t1, end: t2))
         workers.wait()
         rt.recorder.addAssist(assistNS.load(ordering: .relaxed))
         return GCCycleRecord(
             cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
             sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: max(t3 - t2, pauses.last!),
             pauses: pauses, heapStart: heapStart, heapEnd: heapEnd, heapMarked: marked,
-            nextGoal: goal, procs: sched.procs, markedObjects: markedObjects.load(ordering: .relaxed))
+            nextGoal: goal, procs: sched.procs, markedObjects: markedObjects.load(ordering: .relaxed),
+            barrierCalls: lastBarrierCalls, shades: lastShades, floatingGarbageBytes: lastFloatingGarbage)
     }
 
     /// Sweep termination and mark setup. World stopped.
@@ -186,8 +195,17 @@ final class ConcurrentCollector: Collector {
             drainAll(gcw)
         }
         if fullChecks { checkInvariants(after: "mark termination") }
-        let violations = checkmark
-            ? heap.checkmark(roots: GoroutineRoots(scheduler: rt.scheduler, extra: rt.extraRoots)) : []
+        let roots = GoroutineRoots(scheduler: rt.scheduler, extra: rt.extraRoots)
+        let violations = checkmark || rt.config.measureFloatingGarbage ? heap.checkmark(roots: roots) : []
+        lastFloatingGarbage = rt.config.measureFloatingGarbage ? heap.markedButUnreachableBytes() : nil
+        (lastBarrierCalls, lastShades) = (0, 0)
+        for p in rt.scheduler.allp {
+            guard let s = p.localStorage else { continue }
+            let w = unsafeDowncast(s, to: PerP.self).gcw
+            lastBarrierCalls += w.barrierCalls
+            lastShades += w.shades
+            (w.barrierCalls, w.shades) = (0, 0)
+        }
         rt.barrierEnabled.store(false, ordering: .relaxed)
         rt.marking.store(false, ordering: .relaxed)
         phase.store(0, ordering: .relaxed)
@@ -239,7 +257,10 @@ final class ConcurrentCollector: Collector {
 
     @inline(__always)
     func shadeInto(_ r: Ref, _ gcw: GCWork) {
-        if heap.shade(r) { gcw.push(r, pool: pool) }
+        if heap.shade(r) {
+            gcw.shades &+= 1
+            gcw.push(r, pool: pool)
+        }
     }
 
     /// Scans up to `budget` grey objects from this P's work (then the pool). Returns the
@@ -371,7 +392,10 @@ final class ConcurrentCollector: Collector {
         if debt == 0 { return }
         let t0 = nanotime()
         let n = drain(budget: debt / ConcurrentCollector.assistBytesPerObject)
-        assistNS.add(nanotime() - t0, ordering: .relaxed)
+        let t1 = nanotime()
+        assistNS.add(t1 - t0, ordering: .relaxed)
+        rt.eventLog.record(GCEvent(kind: .assist, name: "assist", start: t0, end: t1,
+                                   p: Processor.current?.id ?? -1, goroutine: Goroutine.current?.id ?? 0))
         if n == 0 { Goroutine.yield() }
     }
 

@@ -55,6 +55,10 @@ final class GCWork {
     var wbuf: [Ref] = []
     /// Bytes allocated while marking and not yet paid for by an assist.
     var assistDebt = 0
+    /// Write-barrier slow-path calls and successful shades since the cycle began
+    /// (summed over every P at mark termination).
+    var barrierCalls = 0
+    var shades = 0
     static let flushAt = 512
 
     init() {

@@ -46,15 +46,22 @@ final class MarkSweepCollector: Collector {
         let t2 = nanotime()
         let heapEnd = rt.heap.heapLiveBytes
         let report = marker.markTermination(roots: roots)
+        var floating: Int? = nil
+        if rt.config.measureFloatingGarbage {
+            _ = rt.heap.checkmark(roots: roots)
+            floating = rt.heap.markedButUnreachableBytes()
+        }
         let goal = rt.pacer.cycleEnded(marked: report.liveBytes)
         let t3 = nanotime()
         let pause = sched.startTheWorld(w)
+        rt.eventLog.record(GCEvent(kind: .stw, name: "markSweep stop-the-world", start: w.requested, end: nanotime()))
+        rt.eventLog.record(GCEvent(kind: .mark, name: "mark (markSweep, world stopped)", start: t1, end: t2))
         return GCCycleRecord(
             cycle: report.cycle, reason: reason, collector: kind, start: start,
             sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: t3 - t2 + (nanotime() - t3),
             pauses: [pause], heapStart: heapStart, heapEnd: max(heapEnd, heapStart),
             heapMarked: report.liveBytes, nextGoal: goal, procs: sched.procs,
-            markedObjects: report.markedObjects)
+            markedObjects: report.markedObjects, floatingGarbageBytes: floating)
     }
 
     func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref) {

@@ -20,6 +20,7 @@ import GMP
 extension ConcurrentCollector {
     func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref) {
         let gcw = rt.perP().gcw
+        gcw.barrierCalls &+= 1
         if plan.shadeOld {
             let old = tc_load_relaxed(UnsafeMutableRawPointer(slot).assumingMemoryBound(to: UInt.self))
             if old != 0 { gcw.wbuf.append(Ref(offset: UInt64(old))) }

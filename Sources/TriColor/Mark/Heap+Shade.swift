@@ -68,4 +68,20 @@ extension Heap {
             }
         }
     }
+
+    /// After `checkmark(roots:)` has set the checkmark bits of everything reachable: the
+    /// bytes of objects that carry a mark bit but no checkmark bit, i.e. objects the cycle
+    /// kept that were already garbage at its end (floating garbage). World stopped.
+    func markedButUnreachableBytes() -> Int {
+        var bytes = 0
+        _ = pageHeap.forEachSpan { s in
+            guard s.pointee.state == .inUse else { return }
+            for i in 0..<s.pointee.nelems where s.pointee.isMarked(i) && !s.pointee.isCheckmarked(i) {
+                let off = s.pointee.base + UInt64(i) * s.pointee.elemSize
+                let hdr = (arena + Int(off)).load(as: UInt64.self)
+                bytes += typeDescriptors[Int(ObjectHeader.typeID(hdr))].size
+            }
+        }
+        return bytes
+    }
 }

@@ -72,6 +72,14 @@ public struct RuntimeConfig: Sendable {
     public var arenaBytes: Int = 64 << 30
     /// Number of global root slots.
     public var globals: Int = 1024
+    /// Record GC events (phases, pauses, assists) in `TriColorRuntime.events`.
+    public var recordEvents = false
+    /// Also record every goroutine run slice per P (implies recordEvents; for traces).
+    public var traceGoroutines = false
+    /// At every mark termination, measure floating garbage: objects marked by the cycle but
+    /// unreachable from the roots at its end (an extra full traversal in the pause; off by
+    /// default).
+    public var measureFloatingGarbage = false
 
     public init() {}
 

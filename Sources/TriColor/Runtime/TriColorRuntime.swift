@@ -28,6 +28,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     public let scheduler: Scheduler
     let pacer: Pacer
     let recorder = GCStatsRecorder()
+    let eventLog: EventLog
     /// The collector; set once in init.
     private(set) var collector: Collector!
 
@@ -65,6 +66,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         hc.globalCount = config.globals
         hc.checked = config.checkLevel >= .cheap
         heap = try Heap(configuration: hc)
+        eventLog = EventLog(enabled: config.recordEvents || config.traceGoroutines)
         scheduler = Scheduler(config.scheduler)
         pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep)
         collector = makeCollector(config.collector)
@@ -96,6 +98,12 @@ public final class TriColorRuntime: @unchecked Sendable {
             if now - self.lastCycleEnd.load(ordering: .relaxed) > period,
                !self.forceGCPending.exchange(true, ordering: .relaxed) {
                 self.forceGCParker.unpark()
+            }
+        }
+        if config.traceGoroutines {
+            let log = eventLog
+            scheduler.hooks.onRunSlice = { g, p, s, e in
+                log.record(GCEvent(kind: .run, name: "G\(g)", start: s, end: e, p: p, goroutine: g))
             }
         }
         scheduler.hooks.onSpawn = { [unowned self] _, child in
@@ -173,6 +181,8 @@ public final class TriColorRuntime: @unchecked Sendable {
         lastCycleEnd.store(end, ordering: .relaxed)
         forceGCPending.store(false, ordering: .relaxed)
         recorder.add(record, heapInUse: heap.heapInUseBytes)
+        eventLog.record(GCEvent(kind: .cycle, name: "GC \(record.cycle) (\(record.reason.rawValue))",
+                                start: record.start, end: end))
         if config.gctrace {
             let wall = max(1, end - startTime)
             tc_write_stderr(gctraceLine(record, sinceStartNS: record.start - startTime,
@@ -222,6 +232,9 @@ public final class TriColorRuntime: @unchecked Sendable {
     }
 
     // MARK: Statistics
+
+    /// The recorded events (empty unless `RuntimeConfig.recordEvents`), oldest first.
+    public var events: [GCEvent] { eventLog.snapshot }
 
     /// A snapshot of the collector statistics.
     public var stats: GCStats { recorder.snapshot(heap: heap, goal: pacer.goal.load(ordering: .relaxed)) }
