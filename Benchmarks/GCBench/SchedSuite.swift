@@ -6,7 +6,7 @@ import Synchronization
 /// Suite `sched`: the scheduler's hot paths (context switch, run queue, channels, spawn)
 /// and how many parked goroutines fit.
 enum SchedSuite {
-    static let workloads = ["yield-pingpong", "chan-pingpong", "spawn", "fanin", "live-goroutines", "raw-switch"]
+    static let workloads = ["yield-pingpong", "chan-pingpong", "spawn", "spawn-burst", "fanin", "live-goroutines", "raw-switch"]
 
     static func run(_ o: Options) -> [BenchResult] {
         var out: [BenchResult] = []
@@ -39,7 +39,8 @@ enum SchedSuite {
         switch w {
         case "yield-pingpong": return yieldPingPong(procs: procs, n: o.quick ? 100_000 : 2_000_000)
         case "chan-pingpong": return chanPingPong(procs: procs, n: o.quick ? 100_000 : 1_000_000)
-        case "spawn": return spawn(procs: procs, n: o.quick ? 100_000 : 1_000_000)
+        case "spawn": return spawn(procs: procs, n: o.quick ? 100_000 : 1_000_000, inFlight: 1_000)
+        case "spawn-burst": return spawn(procs: procs, n: o.quick ? 100_000 : 1_000_000, inFlight: nil)
         case "fanin": return fanin(procs: procs, goroutines: o.quick ? 1_000 : 10_000, sends: 100)
         case "live-goroutines":
             return liveGoroutines(procs: procs, n: o.smallStacks ? 1_000_000 : (o.quick ? 20_000 : 100_000), small: o.smallStacks)
@@ -88,15 +89,25 @@ enum SchedSuite {
         return ["ns_per_roundtrip": elapsed.value / Double(n)]
     }
 
-    /// Create, run and exit `n` goroutines (stacks pooled).
-    static func spawn(procs: Int, n: Int) -> [String: Double] {
+    /// Create, run and exit `n` goroutines. `spawn` keeps at most `inFlight` (1,000) alive
+    /// at once, the steady state of a program that spawns short tasks: dead goroutines and
+    /// their stacks are reused from the P's free lists (the pooled path). `spawn-burst`
+    /// (`inFlight` nil) creates all `n` before any runs, so every goroutine needs a fresh
+    /// stack whose first touch is a page fault: it measures the kernel as much as GMP.
+    static func spawn(procs: Int, n: Int, inFlight: Int?) -> [String: Double] {
         let elapsed = Box(0.0)
         _ = runScheduler(procs: procs) {
-            let wg = WaitGroup()
             let t0 = nanotime()
-            wg.add(n)
-            for _ in 0..<n { go { wg.done() } }
-            wg.wait()
+            let batch = inFlight ?? n
+            var left = n
+            while left > 0 {
+                let k = min(batch, left)
+                let wg = WaitGroup()
+                wg.add(k)
+                for _ in 0..<k { go { wg.done() } }
+                wg.wait()
+                left -= k
+            }
             elapsed.value = Double(nanotime() - t0)
         }
         return ["ns_per_goroutine": elapsed.value / Double(n)]
