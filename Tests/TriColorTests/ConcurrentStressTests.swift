@@ -92,3 +92,37 @@ func verify(_ rt: TriColorRuntime, _ head: Ref, _ length: Int) -> Bool {
     }
     return want == -1
 }
+
+/// While the only mutator sleeps during a mark, the idle P runs Go's idle-priority mark
+/// worker (SchedulerHooks.onIdle + ParkingSpot).
+@Test func idlePsRunIdleMarkWorkers() throws {
+    var c = RuntimeConfig()
+    c.collector = .hybrid
+    c.arenaBytes = 4 << 30
+    c.scheduler.procs = 2
+    c.gogc = nil
+    let rt = try TriColorRuntime(c)
+    let node = rt.registerType(name: "Node", pointerFields: 2)
+    try rt.run {
+        // A complete binary tree of 2^17 - 1 nodes: wide enough to spill work to the pool.
+        func build(_ d: Int) -> Ref {
+            rt.withFrame {
+                let n = rt.allocSlot(node)
+                if d > 1 {
+                    let l = build(d - 1)
+                    rt.store(rt[n], 0, l)
+                    let r = build(d - 1)
+                    rt.store(rt[n], 1, r)
+                }
+                return rt[n]
+            }
+        }
+        rt.setGlobal(0, build(17))
+        for _ in 0..<5 {
+            rt.startCollection()
+            Goroutine.sleep(nanoseconds: 20_000_000)
+            rt.collect()
+        }
+    }
+    #expect(rt.concurrentCollector!.idleWorkerScans.load(ordering: .relaxed) > 0)
+}

@@ -532,6 +532,10 @@ public struct SchedulerHooks: @unchecked Sendable {
         didSet { tracingFlag = onRunSlice != nil }
     }
     var tracingFlag = false
+    /// Called on g0 when a P finds nothing to run, just before it would go idle. May return
+    /// a goroutine parked in a `ParkingSpot` (claimed with `ParkingSpot.claim()`) to run on
+    /// this otherwise idle P. Must be quick and must not block.
+    public var onIdle: ((Processor) -> Goroutine?)?
     public init() {}
 }
 

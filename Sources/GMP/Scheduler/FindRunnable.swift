@@ -82,6 +82,12 @@ extension Scheduler {
                     return (g, false)
                 }
             }
+            // Nothing to run: offer the P to a layer above for idle-time work (Go runs an
+            // idle-priority GC mark worker here, gcBlackenEnabled && gcMarkWorkAvailable).
+            if let idle = hooks.onIdle, let g = idle(p) {
+                g.casStatus(from: .waiting, to: .runnable)
+                return (g, false)
+            }
             // Nothing found: give up the P.
             lock.lock()
             if gcwaiting.load(ordering: .acquiring) || shuttingDown.load(ordering: .acquiring) {

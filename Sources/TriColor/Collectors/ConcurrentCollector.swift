@@ -72,6 +72,8 @@ final class ConcurrentCollector: Collector {
     /// Workers inside a drain (sequentially consistent with the pool's lock).
     let busyWorkers = Atomic<Int>(0)
     let assistNS = Atomic<Int64>(0)
+    /// Objects scanned by idle-priority workers, over the runtime's life (relaxed).
+    let idleWorkerScans = Atomic<Int>(0)
     /// Scan steps this cycle (for invariant-failure reports).
     let steps = Atomic<Int>(0)
     /// Cycle phase, for reports: 0 off, 1 mark, 2 mark termination.
@@ -91,6 +93,10 @@ final class ConcurrentCollector: Collector {
         heap = runtime.heap
         checkmark = runtime.config.checkLevel >= .cheap
         fullChecks = runtime.config.checkLevel >= .full
+        let sched = runtime.scheduler
+        pool.onWork = { [unowned self] in
+            if self.rt.marking.load(ordering: .relaxed) { sched.wakeIdleProcessor() }
+        }
     }
 
     var phaseName: String { ["off", "mark", "mark termination"][phase.load(ordering: .relaxed)] }
@@ -271,6 +277,7 @@ final class ConcurrentCollector: Collector {
         while n < budget, let r = gcw.pop(pool: pool) {
             bytes += heap.blacken(r) { v in shadeInto(v, gcw) }
             n += 1
+            if n & 63 == 0 { gcw.balance(pool: pool) }
             if fullChecks {
                 steps.add(1, ordering: .relaxed)
                 checkInvariants(after: "scan of \(heap.describe(r))")
@@ -354,7 +361,9 @@ final class ConcurrentCollector: Collector {
             busyWorkers.add(1, ordering: .sequentiallyConsistent)
             let t0 = nanotime()
             let n = drain(budget: 500)
-            let dt = nanotime() - t0
+            // In deterministic mode the sleep below is virtual time, so it must not depend on
+            // the host's speed (replays would diverge): charge 1 us per object scanned.
+            let dt = rt.scheduler.config.deterministic != nil ? Int64(n) * 1_000 : nanotime() - t0
             busyWorkers.subtract(1, ordering: .sequentiallyConsistent)
             if n == 0 {
                 Goroutine.sleep(nanoseconds: 50_000)
@@ -368,6 +377,28 @@ final class ConcurrentCollector: Collector {
     }
 
     static let assistBytesPerObject = 8
+
+    /// Go's idle-priority mark worker: parked in `spot` until a P with nothing else to run
+    /// claims it (`SchedulerHooks.onIdle`, only while there is mark work in the pool); then
+    /// drains until the mark ends, the work runs out, or the P gets other goroutines to run.
+    func idleWorker(_ spot: ParkingSpot) {
+        Goroutine.current!.isSystem = true
+        while true {
+            spot.park()
+            while rt.marking.load(ordering: .relaxed) {
+                guard let p = Processor.current, !rt.scheduler.hasRunnableWork(p) else { break }
+                busyWorkers.add(1, ordering: .sequentiallyConsistent)
+                let n = drain(budget: 256)
+                busyWorkers.subtract(1, ordering: .sequentiallyConsistent)
+                idleWorkerScans.add(n, ordering: .relaxed)
+                if n == 0 { break }
+                Goroutine.safePoint()
+            }
+        }
+    }
+
+    /// Whether an idle P should run an idle mark worker now.
+    var hasIdleWork: Bool { rt.marking.load(ordering: .relaxed) && !pool.isEmpty }
 
     func allocatedWhileMarking(_ r: Ref, size: Int) {
         if plan.allocateBlack {

@@ -14,12 +14,18 @@
 // buffer with the world stopped and resumes marking if that produced work.
 
 import CContext
+import Synchronization
 
 /// The shared pool of grey-object batches. Protected by `lock`.
 final class WorkPool: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<tc_lock>.allocate(capacity: 1)
     private var batches: [[Ref]] = []   // lock
     private var count = 0               // lock (objects)
+    /// `count`, mirrored for lock-free hints: written under the lock, read relaxed.
+    private let countHint = Atomic<Int>(0)
+
+    /// Called after a batch is added (the collector wakes an idle P for it). Set once.
+    var onWork: (() -> Void)?
 
     init() { lock.initialize(to: tc_lock(key: 0)) }
     deinit { lock.deallocate() }
@@ -29,7 +35,9 @@ final class WorkPool: @unchecked Sendable {
         tc_lock_acquire(lock)
         batches.append(batch)
         count += batch.count
+        countHint.store(count, ordering: .relaxed)
         tc_lock_release(lock)
+        onWork?()
     }
 
     func take() -> [Ref]? {
@@ -37,8 +45,12 @@ final class WorkPool: @unchecked Sendable {
         defer { tc_lock_release(lock) }
         guard let b = batches.popLast() else { return nil }
         count -= b.count
+        countHint.store(count, ordering: .relaxed)
         return b
     }
+
+    /// A racy emptiness hint (no lock): for deciding whether to share work.
+    var isEmptyHint: Bool { countHint.load(ordering: .relaxed) == 0 }
 
     var isEmpty: Bool {
         tc_lock_acquire(lock)
@@ -73,6 +85,17 @@ final class GCWork {
             let half = Array(grey[GCWork.flushAt...])
             grey.removeLast(grey.count - GCWork.flushAt)
             pool.put(half)
+        }
+    }
+
+    /// Go's gcWork.balance: when the shared pool is empty and this P holds several grey
+    /// objects, give half of them away so idle workers and other Ps can help.
+    @inline(__always)
+    func balance(pool: WorkPool) {
+        if grey.count >= 8 && pool.isEmptyHint {
+            let keep = grey.count / 2
+            pool.put(Array(grey[keep...]))
+            grey.removeLast(grey.count - keep)
         }
     }
 

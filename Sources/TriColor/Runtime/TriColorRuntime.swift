@@ -54,6 +54,8 @@ public final class TriColorRuntime: @unchecked Sendable {
     let forceGCPending = Atomic<Bool>(false)
     /// A background (pacer-triggered) cycle is running or about to (relaxed flag, CAS).
     let backgroundCycle = Atomic<Bool>(false)
+    /// Where idle mark workers wait for an idle P (set in `run`).
+    private(set) var idleSpots: [ParkingSpot] = []
     /// Root words owned by the runtime (RefChannel buffers).
     let extraRoots = RootAreas()
 
@@ -106,6 +108,15 @@ public final class TriColorRuntime: @unchecked Sendable {
                 log.record(GCEvent(kind: .run, name: "G\(g)", start: s, end: e, p: p, goroutine: g))
             }
         }
+        if let cc = collector as? ConcurrentCollector, config.scheduler.deterministic == nil {
+            let spots = (0..<config.scheduler.procs).map { _ in ParkingSpot(reason: .gcWorkerIdle) }
+            idleSpots = spots
+            scheduler.hooks.onIdle = { [unowned cc] _ in
+                guard cc.hasIdleWork else { return nil }
+                for s in spots { if let g = s.claim() { return g } }
+                return nil
+            }
+        }
         scheduler.hooks.onSpawn = { [unowned self] _, child in
             // A goroutine created while marking starts with an empty stack: black.
             if self.marking.load(ordering: .relaxed) { child.collectorWord = 1 }
@@ -119,6 +130,9 @@ public final class TriColorRuntime: @unchecked Sendable {
                 GMP.go { [unowned self] in
                     Goroutine.current!.isSystem = true
                     self.forcedGCHelper()
+                }
+                if let cc = collector as? ConcurrentCollector {
+                    for spot in idleSpots { GMP.go { cc.idleWorker(spot) } }
                 }
             }
             try main()
