@@ -488,17 +488,20 @@ public final class Scheduler: @unchecked Sendable {
     }
 
     /// One line per live goroutine, Go's traceback header shape: `goroutine 7 [chan receive]:`.
+    /// System goroutines (a collector's workers) follow, marked `system`, after a blank line.
     public func goroutineReport() -> String {
-        var lines: [String] = []
+        var lines: [String] = [], system: [String] = []
         allgLock.withLock {
             for g in allgs.sorted(by: { $0.id < $1.id }) {
                 let st = g.currentStatus
-                if st == .dead || st == .idle || g.isSystem { continue }
+                if st == .dead || st == .idle { continue }
                 let what = st == .waiting ? g.waitReason.rawValue : st.description
-                lines.append("goroutine \(g.id) [\(what)]:")
+                if g.isSystem { system.append("goroutine \(g.id) [\(what), system]:") } else {
+                    lines.append("goroutine \(g.id) [\(what)]:")
+                }
             }
         }
-        return lines.joined(separator: "\n")
+        return (lines + (system.isEmpty ? [] : [""] + system)).joined(separator: "\n")
     }
 
     // MARK: - Seams for a collector

@@ -344,19 +344,23 @@ final class ConcurrentCollector: Collector {
             dedicated = Int(goal.rounded(.down))
             fractional = goal - Double(dedicated)
         }
+        // isSystem is set by the parent before the worker can run: the worker setting it
+        // itself raced with scanStacksConcurrently reading it from the coordinator.
+        // Borrowed, not retained: a worker abandoned by a failing run must not keep the
+        // collector (and so the heap's arena) alive.
+        let me = Unmanaged.passUnretained(self)
         for _ in 0..<dedicated {
             wg.add(1)
-            go { [self] in worker(fraction: nil); wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: nil) }; wg.done() }
         }
         if fractional > 0.001 {
             wg.add(1)
-            go { [self] in worker(fraction: fractional); wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: fractional) }; wg.done() }
         }
         return wg
     }
 
     private func worker(fraction: Double?) {
-        Goroutine.current!.isSystem = true
         while active.load(ordering: .relaxed) {
             busyWorkers.add(1, ordering: .sequentiallyConsistent)
             let t0 = nanotime()
@@ -381,8 +385,8 @@ final class ConcurrentCollector: Collector {
     /// Go's idle-priority mark worker: parked in `spot` until a P with nothing else to run
     /// claims it (`SchedulerHooks.onIdle`, only while there is mark work in the pool); then
     /// drains until the mark ends, the work runs out, or the P gets other goroutines to run.
+    /// Start it with `go(prepare: { $0.isSystem = true })`.
     func idleWorker(_ spot: ParkingSpot) {
-        Goroutine.current!.isSystem = true
         while true {
             spot.park()
             while rt.marking.load(ordering: .relaxed) {

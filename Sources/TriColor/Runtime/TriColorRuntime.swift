@@ -122,17 +122,17 @@ public final class TriColorRuntime: @unchecked Sendable {
             if self.marking.load(ordering: .relaxed) { child.collectorWord = 1 }
         }
         try scheduler.run { [unowned self] in
-            GMP.go { [unowned self] in
-                Goroutine.current!.isSystem = true
-                self.backgroundSweeper()
-            }
+            // System goroutines are marked by the parent before they can run (the stack
+            // scanner reads the flag from another thread).
+            let system: (Goroutine) -> Void = { $0.isSystem = true }
+            // Borrowed, not retained: the sweeper parks forever and is abandoned when main
+            // returns, and a retain held by its frame would leak the whole runtime.
+            let me = Unmanaged.passUnretained(self)
+            GMP.go(prepare: system) { me._withUnsafeGuaranteedRef { $0.backgroundSweeper() } }
             if scheduler.config.deterministic == nil {
-                GMP.go { [unowned self] in
-                    Goroutine.current!.isSystem = true
-                    self.forcedGCHelper()
-                }
+                GMP.go(prepare: system) { [unowned self] in self.forcedGCHelper() }
                 if let cc = collector as? ConcurrentCollector {
-                    for spot in idleSpots { GMP.go { cc.idleWorker(spot) } }
+                    for spot in idleSpots { GMP.go(prepare: system) { cc.idleWorker(spot) } }
                 }
             }
             try main()
@@ -171,10 +171,14 @@ public final class TriColorRuntime: @unchecked Sendable {
             return
         }
         if backgroundCycle.exchange(true, ordering: .acquiringAndReleasing) { return }
-        GMP.go { [unowned self] in
-            Goroutine.current!.isSystem = true
-            self.startCycle(reason: reason, onlyIfStillNeeded: false)
-            self.backgroundCycle.store(false, ordering: .releasing)
+        // Borrowed, not retained: a coordinator abandoned mid-cycle (a GC failure stops the
+        // program) must not keep the runtime alive.
+        let me = Unmanaged.passUnretained(self)
+        GMP.go(prepare: { $0.isSystem = true }) {
+            me._withUnsafeGuaranteedRef { rt in
+                rt.startCycle(reason: reason, onlyIfStillNeeded: false)
+                rt.backgroundCycle.store(false, ordering: .releasing)
+            }
         }
         // Let the coordinator (in runnext) start the cycle now rather than after this
         // goroutine's time slice.
