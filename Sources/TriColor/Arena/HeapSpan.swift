@@ -136,76 +136,6 @@ extension HeapSpan {
         return Int((UInt64(truncatingIfNeeded: offset &- base) &* UInt64(divMul)) >> 32)
     }
 
-    /// Allocation fast path (Go's `nextFreeFast`): the offset of a free slot,
-    /// or 0 if the cached 64 bits are exhausted or the next slot would cross
-    /// into the next allocBits word (the slow path refills).
-    /// - Complexity: O(1): one ctz, no atomics, no locks.
-    @inlinable @inline(__always)
-    mutating func nextFreeFast() -> UInt64 {
-        let theBit = allocCache.trailingZeroBitCount
-        if theBit < 64 {
-            let result = freeIndex &+ theBit
-            if result < nelems {
-                let freeidx = result &+ 1
-                if freeidx & 63 == 0 && freeidx != nelems { return 0 }
-                allocCache = allocCache >> UInt64(theBit &+ 1)
-                freeIndex = freeidx
-                allocCount &+= 1
-                return base &+ UInt64(result) &* elemSize
-            }
-        }
-        return 0
-    }
-
-    /// Loads allocCache with the complement of allocBits word `word`.
-    @inlinable
-    mutating func refillAllocCache(word: Int) {
-        allocCache = ~allocBits[word]
-    }
-
-    /// Go's `nextFreeIndex`: advances freeIndex to the next free slot and
-    /// returns it, or returns nelems if the span is full. Does not count the
-    /// slot as allocated; the caller increments allocCount and freeIndex.
-    @usableFromInline
-    mutating func nextFreeIndex() -> Int {
-        var sfreeindex = freeIndex
-        let snelems = nelems
-        if sfreeindex == snelems { return sfreeindex }
-        var bitIndex = allocCache.trailingZeroBitCount
-        while bitIndex == 64 {
-            sfreeindex = (sfreeindex + 64) & ~63
-            if sfreeindex >= snelems {
-                freeIndex = snelems
-                return snelems
-            }
-            refillAllocCache(word: sfreeindex >> 6)
-            bitIndex = allocCache.trailingZeroBitCount
-        }
-        let result = sfreeindex + bitIndex
-        if result >= snelems {
-            freeIndex = snelems
-            return snelems
-        }
-        allocCache = allocCache >> UInt64(bitIndex + 1)
-        sfreeindex = result + 1
-        if sfreeindex & 63 == 0 && sfreeindex != snelems {
-            refillAllocCache(word: sfreeindex >> 6)
-        }
-        freeIndex = sfreeindex
-        return result
-    }
-
-    /// Resets allocCache to describe allocBits from the current freeIndex
-    /// (Go's cacheSpan "havespan" step).
-    mutating func resetAllocCache() {
-        if freeIndex >= nelems {
-            allocCache = 0
-            return
-        }
-        refillAllocCache(word: freeIndex >> 6)
-        allocCache = allocCache >> UInt64(freeIndex & 63)
-    }
-
     /// `true` if slot `index` is free (Go's `isFree`).
     @inlinable
     func isFree(_ index: Int) -> Bool {
@@ -288,20 +218,109 @@ extension HeapSpan {
         return checkmarkBits[index >> 6].bitwiseOr(mask, ordering: .relaxed).oldValue & mask == 0
     }
 
-    /// Zeroes every bitmap for a span of `nelems` slots.
-    mutating func clearAllBitmaps() {
+    /// Number of slots with the mark bit set.
+    func countMarked() -> Int {
+        var n = 0
+        for w in 0..<bitmapWords { n += markBits[w].load(ordering: .relaxed).nonzeroBitCount }
+        return n
+    }
+}
+
+// Allocation-state mutators, as methods on the descriptor pointer rather than `mutating`
+// methods of HeapSpan. A `mutating` call (or a compound assignment such as `+=`) through
+// `s.pointee` is a formal modifying access of the whole struct: under ThreadSanitizer it is
+// recorded as a write at the descriptor's first byte, which races with any other thread
+// reading the geometry (startPage, at offset 0) of the same span, e.g. checked-mode
+// `Heap.validate` of a live object in a span another P is allocating from, or several Ps
+// "allocating" from the shared `emptySpan` sentinel at once. Plain reads and stores of
+// individual fields through the pointer touch only those fields' bytes, so these methods
+// read and write `pointee.field` one field at a time and never form an access to the
+// whole struct. Release code is the same (loads and stores through the pointer).
+extension UnsafeMutablePointer where Pointee == HeapSpan {
+    /// Allocation fast path (Go's `nextFreeFast`): the offset of a free slot,
+    /// or 0 if the cached 64 bits are exhausted or the next slot would cross
+    /// into the next allocBits word (the slow path refills).
+    /// On the `emptySpan` sentinel (allocCache 0) it only reads allocCache.
+    /// - Complexity: O(1): one ctz, no atomics, no locks.
+    @inlinable @inline(__always)
+    func nextFreeFast() -> UInt64 {
+        let cache = pointee.allocCache
+        let theBit = cache.trailingZeroBitCount
+        if theBit < 64 {
+            let result = pointee.freeIndex &+ theBit
+            if result < pointee.nelems {
+                let freeidx = result &+ 1
+                if freeidx & 63 == 0 && freeidx != pointee.nelems { return 0 }
+                pointee.allocCache = cache >> UInt64(theBit &+ 1)
+                pointee.freeIndex = freeidx
+                pointee.allocCount = pointee.allocCount &+ 1
+                return pointee.base &+ UInt64(result) &* pointee.elemSize
+            }
+        }
+        return 0
+    }
+
+    /// Loads allocCache with the complement of allocBits word `word`.
+    @inlinable
+    func refillAllocCache(word: Int) {
+        pointee.allocCache = ~pointee.allocBits[word]
+    }
+
+    /// Go's `nextFreeIndex`: advances freeIndex to the next free slot and
+    /// returns it, or returns nelems if the span is full. Does not count the
+    /// slot as allocated; the caller increments allocCount and freeIndex.
+    @usableFromInline
+    func nextFreeIndex() -> Int {
+        var sfreeindex = pointee.freeIndex
+        let snelems = pointee.nelems
+        if sfreeindex == snelems { return sfreeindex }
+        var bitIndex = pointee.allocCache.trailingZeroBitCount
+        while bitIndex == 64 {
+            sfreeindex = (sfreeindex + 64) & ~63
+            if sfreeindex >= snelems {
+                pointee.freeIndex = snelems
+                return snelems
+            }
+            refillAllocCache(word: sfreeindex >> 6)
+            bitIndex = pointee.allocCache.trailingZeroBitCount
+        }
+        let result = sfreeindex + bitIndex
+        if result >= snelems {
+            pointee.freeIndex = snelems
+            return snelems
+        }
+        pointee.allocCache = pointee.allocCache >> UInt64(bitIndex + 1)
+        sfreeindex = result + 1
+        if sfreeindex & 63 == 0 && sfreeindex != snelems {
+            refillAllocCache(word: sfreeindex >> 6)
+        }
+        pointee.freeIndex = sfreeindex
+        return result
+    }
+
+    /// Resets allocCache to describe allocBits from the current freeIndex
+    /// (Go's cacheSpan "havespan" step).
+    func resetAllocCache() {
+        let freeIndex = pointee.freeIndex
+        if freeIndex >= pointee.nelems {
+            pointee.allocCache = 0
+            return
+        }
+        refillAllocCache(word: freeIndex >> 6)
+        pointee.allocCache = pointee.allocCache >> UInt64(freeIndex & 63)
+    }
+
+    /// Zeroes every bitmap of the span.
+    func clearAllBitmaps() {
+        let allocBits = pointee.allocBits
+        let markBits = pointee.markBits
+        let greyBits = pointee.greyBits
+        let checkmarkBits = pointee.checkmarkBits
         for w in 0..<SizeClasses.bitmapWords {
             allocBits[w] = 0
             markBits[w].store(0, ordering: .relaxed)
             greyBits[w].store(0, ordering: .relaxed)
             checkmarkBits[w].store(0, ordering: .relaxed)
         }
-    }
-
-    /// Number of slots with the mark bit set.
-    func countMarked() -> Int {
-        var n = 0
-        for w in 0..<bitmapWords { n += markBits[w].load(ordering: .relaxed).nonzeroBitCount }
-        return n
     }
 }

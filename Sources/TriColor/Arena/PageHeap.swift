@@ -249,7 +249,7 @@ internal final class PageHeap: @unchecked Sendable {
         var run = s
         if start > 1, let before = spanMap[start - 1], before.pointee.state == .free {
             removeFree(before)
-            before.pointee.pageCount += run.pointee.pageCount
+            before.pointee.pageCount = before.pointee.pageCount + run.pointee.pageCount
             before.pointee.needsZero = true
             releaseDescriptor(run)
             run = before
@@ -257,7 +257,7 @@ internal final class PageHeap: @unchecked Sendable {
         let end = run.pointee.startPage + run.pointee.pageCount
         if end < bumpPage, let after = spanMap[end], after.pointee.state == .free {
             removeFree(after)
-            run.pointee.pageCount += after.pointee.pageCount
+            run.pointee.pageCount = run.pointee.pageCount + after.pointee.pageCount
             releaseDescriptor(after)
         }
         insertFree(run)

@@ -10,6 +10,18 @@
 // message via `heapMisuse`.
 //
 // Stores here have no write barrier: the collector layer wraps them.
+//
+// Pointer fields are loaded and stored with relaxed atomic word accesses (plain moves on
+// x86_64 and arm64): concurrent mark workers read them with relaxed loads while mutators
+// run (Mark/Heap+Shade.swift `blacken`), and the write barriers read the old value of a
+// slot the same way, so a plain access here would be a data race.
+//
+// Header words are read and written with relaxed atomic word accesses (plain moves on
+// x86_64 and arm64): in checked mode the header alone says whether a slot holds a live
+// object (see Heap+Validate.swift), and `validate` may read it while another thread
+// allocates into or sweeps the same slot (a stale Ref) without that being a data race.
+
+import CContext
 
 extension Heap {
     // MARK: Pointer fields
@@ -17,18 +29,18 @@ extension Heap {
     /// Loads pointer field `field` of `ref`.
     /// - Precondition (checked mode): `ref` is a live object and
     ///   0 <= field < its type's pointerFields.
-    /// - Complexity: O(1), one load.
+    /// - Complexity: O(1), one load (a relaxed atomic load: a plain move).
     @inlinable @inline(__always)
     public func loadPointer(_ ref: Ref, field: Int) -> Ref {
         if _slowPath(checked) { checkPointerField(ref, field, operation: "loadPointer") }
         let p = arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8
-        return Ref(offset: p.load(as: UInt64.self))
+        return Ref(offset: UInt64(tc_load_relaxed(p.assumingMemoryBound(to: UInt.self))))
     }
 
     /// Stores `value` into pointer field `field` of `ref`, with no write barrier.
     /// - Precondition (checked mode): `ref` is a live object, the field is in
     ///   range, and `value` is nil or a live object.
-    /// - Complexity: O(1), one store.
+    /// - Complexity: O(1), one store (a relaxed atomic store: a plain move).
     @inlinable @inline(__always)
     public func storePointerNoBarrier(_ ref: Ref, field: Int, _ value: Ref) {
         if _slowPath(checked) {
@@ -36,7 +48,7 @@ extension Heap {
             if !value.isNil { checkValue(value, operation: "storePointer") }
         }
         let p = arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8
-        p.storeBytes(of: value.offset, as: UInt64.self)
+        tc_store_relaxed(p.assumingMemoryBound(to: UInt.self), UInt(value.offset))
     }
 
     // MARK: Scalars
@@ -66,7 +78,7 @@ extension Heap {
     @inlinable @inline(__always)
     func scalarBase(_ ref: Ref) -> UnsafeMutableRawPointer {
         let p = arena + Int(truncatingIfNeeded: ref.offset)
-        let nptr = ObjectHeader.pointerFields(p.load(as: UInt64.self))
+        let nptr = ObjectHeader.pointerFields(Heap.loadHeader(p))
         return p + ObjectHeader.size + nptr &* 8
     }
 
@@ -75,7 +87,19 @@ extension Heap {
     /// The header word of `ref` (no validation).
     @inlinable @inline(__always)
     func header(_ ref: Ref) -> UInt64 {
-        (arena + Int(truncatingIfNeeded: ref.offset)).load(as: UInt64.self)
+        Heap.loadHeader(arena + Int(truncatingIfNeeded: ref.offset))
+    }
+
+    /// Loads the header word at `p` (relaxed atomic; a plain load in release code).
+    @inlinable @inline(__always)
+    static func loadHeader(_ p: UnsafeMutableRawPointer) -> UInt64 {
+        UInt64(tc_load_relaxed(p.assumingMemoryBound(to: UInt.self)))
+    }
+
+    /// Stores the header word at `p` (relaxed atomic; a plain store in release code).
+    @inlinable @inline(__always)
+    static func storeHeader(_ p: UnsafeMutableRawPointer, _ word: UInt64) {
+        tc_store_relaxed(p.assumingMemoryBound(to: UInt.self), UInt(word))
     }
 
     /// The type of the object `ref` refers to.

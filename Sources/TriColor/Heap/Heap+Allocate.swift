@@ -41,11 +41,12 @@ extension Heap {
         let cls = Int(type.sizeClass)
         if _fastPath(cls != 0) {
             let s = cache.spans[cls]
-            let off = s.pointee.nextFreeFast()
+            let off = s.nextFreeFast()
             if _fastPath(off != 0) {
                 let p = arena + Int(truncatingIfNeeded: off)
-                if s.pointee.needsZero { Heap.zero(p, type.size) }
-                p.storeBytes(of: type.headerWord, as: UInt64.self)
+                // The header word is not zeroed: the header store overwrites it.
+                if s.pointee.needsZero { Heap.zero(p + ObjectHeader.size, type.size &- ObjectHeader.size) }
+                Heap.storeHeader(p, type.headerWord)
                 return Ref(offset: off)
             }
         }
@@ -76,20 +77,20 @@ extension Heap {
         if type.sizeClass == 0 { return try allocateLarge(type) }
         let cls = Int(type.sizeClass)
         var s = cache.spans[cls]
-        var index = s.pointee.nextFreeIndex()
+        var index = s.nextFreeIndex()
         if index == s.pointee.nelems {
             try refill(cache, sizeClass: cls)
             s = cache.spans[cls]
-            index = s.pointee.nextFreeIndex()
+            index = s.nextFreeIndex()
             if index == s.pointee.nelems {
                 heapInvariantFailure("refill returned a full span of class \(cls)")
             }
         }
-        s.pointee.allocCount += 1
+        s.pointee.allocCount = s.pointee.allocCount + 1
         let off = s.pointee.base + UInt64(index) * s.pointee.elemSize
         let p = arena + Int(off)
-        if s.pointee.needsZero { memset(p, 0, type.size) }
-        p.storeBytes(of: type.headerWord, as: UInt64.self)
+        if s.pointee.needsZero { memset(p + ObjectHeader.size, 0, type.size - ObjectHeader.size) }
+        Heap.storeHeader(p, type.headerWord)
         return Ref(offset: off)
     }
 
@@ -102,13 +103,13 @@ extension Heap {
         s.pointee.elemSize = UInt64(npages * pageSize)
         s.pointee.nelems = 1
         s.pointee.divMul = 0
-        s.pointee.clearAllBitmaps()
+        s.clearAllBitmaps()
         s.pointee.freeIndex = 1
         s.pointee.allocCount = 1
         s.pointee.allocCache = 0
         let p = arena + Int(s.pointee.base)
-        if s.pointee.needsZero { memset(p, 0, type.size) }
-        p.storeBytes(of: type.headerWord, as: UInt64.self)
+        if s.pointee.needsZero { memset(p + ObjectHeader.size, 0, type.size - ObjectHeader.size) }
+        Heap.storeHeader(p, type.headerWord)
         let sg = sweepgen.load(ordering: .acquiring)
         s.pointee.sweepgen.store(sg, ordering: .releasing)
         centrals[0].pushSwept(s, sweepgen: sg)
@@ -170,7 +171,7 @@ extension Heap {
         if span == nil { span = try growSpan(sizeClass: cls, sweepgen: sg) }
         let s = span!
         s.pointee.sweepgen.store(sg &+ 3, ordering: .releasing)
-        s.pointee.resetAllocCache()
+        s.resetAllocCache()
         // Go's mcache.refill: count the whole free part of the span as live now.
         counters.heapLive.wrappingAdd((s.pointee.nelems - s.pointee.allocCount) * Int(s.pointee.elemSize), ordering: .relaxed)
         return s
@@ -208,11 +209,29 @@ extension Heap {
         s.pointee.elemSize = UInt64(elem)
         s.pointee.nelems = s.pointee.pageCount * SizeClasses.pageSize / elem
         s.pointee.divMul = SizeClasses.divMul(for: elem)
-        s.pointee.clearAllBitmaps()
+        s.clearAllBitmaps()
         s.pointee.freeIndex = 0
         s.pointee.allocCount = 0
+        if checked && s.pointee.needsZero { clearStaleHeaders(s) }
         s.pointee.sweepgen.store(sg, ordering: .releasing)
         return s
+    }
+
+    /// Checked mode: on reused pages, zeroes every slot's header word unless it is a
+    /// checked-mode freed header. Slots are zeroed only when allocated, so a slot start of
+    /// the new class may otherwise hold stale data from the pages' previous life (e.g. a
+    /// field of an object of another class) that would read as a live header; validate
+    /// tells live from free by the header alone (see Heap+Validate.swift). Freed headers
+    /// are kept so a stale Ref there still reports the object it referred to.
+    /// - Complexity: O(nelems); checked mode only.
+    func clearStaleHeaders(_ s: HeapSpanPointer) {
+        let base = s.pointee.base
+        let elemSize = s.pointee.elemSize
+        for i in 0..<s.pointee.nelems {
+            let p = arena + Int(base + UInt64(i) * elemSize)
+            let word = Heap.loadHeader(p)
+            if word != 0 && !ObjectHeader.isFreed(word) { Heap.storeHeader(p, 0) }
+        }
     }
 
     /// Claims a span popped from an unswept list (CAS h-2 -> h-1).

@@ -13,6 +13,21 @@
 //   6. slot free: freed header -> "use of freed object ..." as in 4;
 //      otherwise "Ref ... points to a never-allocated slot"
 //   7. header's type id not registered         -> "corrupt header"
+// How step 6 decides "free" (checked mode): from the header word alone, never from the
+// span's allocation state (freeIndex, allocBits), which belongs to the P allocating from
+// the span or to the thread sweeping it and may change under a concurrent validate. In
+// checked mode the header of a slot is, at every moment:
+//   - 0 if the slot was never allocated (fresh pages are zero; growSpan clears stale
+//     words at the slot starts of reused pages, Heap+Allocate.swift `clearStaleHeaders`);
+//   - a live header (type id, pointer count) once allocated (written last by allocate);
+//   - a freed header once a sweep found the object dead (Heap+Sweep.swift `markFreed`),
+//     until the slot is allocated again.
+// Header words are relaxed atomics, and validate reads only the span's geometry
+// (startPage, pageCount, base, elemSize, nelems, divMul, sizeClass, state), which is
+// immutable while the span is in use. Outside checked mode (validate called as a tool)
+// freed objects keep live-looking headers, so step 6 falls back to the span's allocation
+// state (Go's isFree); that is exact only when no other thread allocates from or sweeps
+// the span meanwhile.
 // Limits: a stale Ref to a slot that has since been reused by a new object
 // validates as that new object (as in Go); freed headers exist only for
 // objects freed while checked mode was on.
@@ -44,10 +59,13 @@ extension Heap {
             return "misaligned Ref \(ref): interior of the object at 0x\(String(slotStart, radix: 16)) "
                 + "(span class \(s.pointee.sizeClass), element size \(s.pointee.elemSize))"
         }
-        if s.pointee.isFree(index) {
+        let word = header(ref)
+        if checked {
+            if word == 0 { return "Ref \(ref) points to a never-allocated slot" }
+            if ObjectHeader.isFreed(word) { return freedMessage(ref, word) }
+        } else if s.pointee.isFree(index) {
             return freedMessage(ref) ?? "Ref \(ref) points to a never-allocated slot"
         }
-        let word = header(ref)
         if ObjectHeader.isFreed(word) || !types.isValid(ObjectHeader.typeID(word)) {
             return "corrupt header 0x\(String(word, radix: 16)) at \(ref)"
         }
@@ -58,7 +76,12 @@ extension Heap {
     private func freedMessage(_ ref: Ref) -> String? {
         let word = header(ref)
         guard ObjectHeader.isFreed(word) else { return nil }
-        return "use of freed object \(ref) of type \(types.name(of: ObjectHeader.typeID(word))) "
+        return freedMessage(ref, word)
+    }
+
+    /// The "use of freed object" message for the freed header `word` at `ref`.
+    private func freedMessage(_ ref: Ref, _ word: UInt64) -> String {
+        "use of freed object \(ref) of type \(types.name(of: ObjectHeader.typeID(word))) "
             + "(freed in GC cycle \(ObjectHeader.freedCycle(word)))"
     }
 

@@ -102,7 +102,7 @@ extension Heap {
         }
         s.pointee.allocCount = live
         s.pointee.freeIndex = 0
-        s.pointee.resetAllocCache()
+        s.resetAllocCache()
         if s.pointee.sizeClass == 0 {
             // A large span's single slot: freeIndex 1 means "allocated".
             s.pointee.freeIndex = live
@@ -121,9 +121,9 @@ extension Heap {
     /// Writes the checked-mode freed header over the object at `offset`.
     private func markFreed(at offset: UInt64, cycle: UInt32) {
         let p = arena + Int(offset)
-        let word = p.load(as: UInt64.self)
+        let word = Heap.loadHeader(p)
         if ObjectHeader.isFreed(word) { return }
-        p.storeBytes(of: ObjectHeader.freed(typeID: ObjectHeader.typeID(word), cycle: cycle), as: UInt64.self)
+        Heap.storeHeader(p, ObjectHeader.freed(typeID: ObjectHeader.typeID(word), cycle: cycle))
     }
 
     /// Sweeps one unswept span, if any (Go's sweepone). Safe to call from a
