@@ -243,7 +243,7 @@ extension Goroutine {
 
 extension Scheduler {
     func reportPanic(_ g: Goroutine, _ message: String) {
-        tc_write_stderr("panic: \(message)\n\ngoroutine \(g.id) [running]\n")
+        if config.reportPanics { tc_write_stderr("panic: \(message)\n\ngoroutine \(g.id) [running]\n") }
         fail(.panic(goroutine: g.id, message: message))
     }
 

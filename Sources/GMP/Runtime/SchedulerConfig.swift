@@ -22,6 +22,9 @@ public struct SchedulerConfig: Sendable {
     public var maxThreads: Int = 10_000
     /// Deterministic mode: one M, and at every safe point `strategy` picks the next goroutine.
     public var deterministic: DeterministicConfig? = nil
+    /// Print a goroutine panic to standard error as it happens (Go's behaviour). Property
+    /// tests that expect panics by the thousand turn it off; `run` still throws them.
+    public var reportPanics = true
 
     public init() {}
 
@@ -103,6 +106,9 @@ public enum ScheduleStrategyKind: Sendable {
     case pct(seed: UInt64, depth: Int, expectedSteps: Int)
     /// Replays the choices recorded in a replay string (`Scheduler.replayString`).
     case replay(String)
+    /// A caller-supplied strategy; `make` is called once per scheduler. Used by exploration
+    /// tools that need to see every decision's candidates (exhaustive enumeration).
+    case custom(@Sendable () -> any ScheduleStrategy)
 }
 
 /// Why `Scheduler.run` failed.

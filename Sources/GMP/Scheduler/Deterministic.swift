@@ -152,6 +152,7 @@ final class DeterministicState: @unchecked Sendable {
         switch config.strategy {
         case .random(let seed): strategy = RandomStrategy(seed: seed)
         case .pct(let seed, let depth, let steps): strategy = PCTStrategy(seed: seed, depth: depth, expectedSteps: steps)
+        case .custom(let make): strategy = make()
         case .replay(let s):
             do { strategy = try ReplayStrategy(s) } catch {
                 strategy = RandomStrategy(seed: 0)

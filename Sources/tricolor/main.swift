@@ -1,0 +1,8 @@
+// `tricolor`: see TricolorCLI.swift.
+
+import Foundation
+
+let status = TricolorCLI.run(Array(CommandLine.arguments.dropFirst()),
+                             out: { print($0) },
+                             err: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
+exit(status)
