@@ -28,6 +28,7 @@ public enum TricolorCLI {
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
                               [--check full|cheap] [--no-shrink] [--trace]
                tricolor replay TOKEN
+               tricolor scenario FILE [--collector NAME]
                tricolor help
 
           check      run random mutator programs against a collector's barrier; one summary
@@ -48,6 +49,8 @@ public enum TricolorCLI {
             --no-shrink        print the first failure without shrinking it
             --trace            print every seed's program and operation trace (for few seeds)
           replay TOKEN         re-run one run from its replay token (tc1/...), with the trace
+          scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
+                               concurrent collector (or --collector NAME), colours after each line
         exit status: 0 no failure, 1 failure, 2 bad arguments
         """
 
@@ -60,6 +63,7 @@ public enum TricolorCLI {
         case "replay":
             guard arguments.count == 2 else { return bad("replay wants exactly one TOKEN", err) }
             return replay(arguments[1], out: out, err: err)
+        case "scenario": return scenario(Array(arguments.dropFirst()), out: out, err: err)
         case "help", "--help", "-h":
             out(usage)
             return 0
