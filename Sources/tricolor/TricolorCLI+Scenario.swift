@@ -10,13 +10,15 @@ import TriColor
 
 extension TricolorCLI {
     static let scenarioUsage = """
-          scenario FILE [--collector NAME]
-                     step through a teaching scenario, printing colours after every line
+          scenario FILE [--collector NAME] [--svg DIR]
+                     step through a teaching scenario, printing colours after every line;
+                     --svg writes one picture of the object graph per step
         """
 
     static func scenario(_ args: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
-        guard let file = args.first else { return bad("scenario wants a FILE", err) }
+        guard let file = args.first, !file.hasPrefix("--") else { return bad("scenario wants a FILE", err) }
         var collectors = CollectorKind.allCases.filter { $0 != .markSweep }
+        var svgDir: String? = nil
         var i = 1
         while i < args.count {
             switch args[i] {
@@ -26,6 +28,10 @@ extension TricolorCLI {
                         + CollectorKind.allCases.filter { $0 != .markSweep }.map(\.rawValue).joined(separator: ", "), err)
                 }
                 collectors = [k]
+                i += 2
+            case "--svg":
+                guard i + 1 < args.count else { return bad("--svg wants a directory", err) }
+                svgDir = args[i + 1]
                 i += 2
             default: return bad("unknown argument '\(args[i])'", err)
             }
@@ -47,6 +53,14 @@ extension TricolorCLI {
                 for l in o.log { out(l) }
                 out(o.lost.isEmpty ? "outcome: nothing lost" : "outcome: LOST \(o.lost.count) live object(s): \(o.lost[0])")
                 for f in o.failures { out("EXPECTATION FAILED: \(f)") }
+                if let dir = svgDir {
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    for (k, fr) in o.frames.enumerated() {
+                        let path = "\(dir)/\(s.name)-\(c.rawValue)-\(String(format: "%03d", k)).svg"
+                        try fr.svg(title: "\(s.name) under \(c)").write(toFile: path, atomically: true, encoding: .utf8)
+                    }
+                    out("wrote \(o.frames.count) pictures to \(dir)")
+                }
                 if !o.failures.isEmpty { failed = true }
                 out("")
             } catch {

@@ -28,7 +28,7 @@ public enum TricolorCLI {
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
                               [--check full|cheap] [--no-shrink] [--trace]
                tricolor replay TOKEN
-               tricolor scenario FILE [--collector NAME]
+               tricolor scenario FILE [--collector NAME] [--svg DIR]
                tricolor help
 
           check      run random mutator programs against a collector's barrier; one summary

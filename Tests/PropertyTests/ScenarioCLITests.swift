@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 @testable import TricolorCLI
 
@@ -24,6 +27,24 @@ import Testing
         let rc = TricolorCLI.run(["scenario", path], out: { _ in }, err: { err.append($0) })
         #expect(rc == 2)
         #expect(err == ["\(path):2:12: a global starts as 'new TYPE'"])
+    }
+
+    @Test func picturesAreWellFormedSVG() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tc-pics-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = Self.fixtures.appendingPathComponent("lost-object.scenario").path
+        let rc = TricolorCLI.run(["scenario", path, "--collector", "hybrid", "--svg", dir], out: { _ in }, err: { _ in })
+        #expect(rc == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".svg") }.sorted()
+        #expect(files.count == 16)
+        for f in files {
+            let data = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))
+            let parser = XMLParser(data: data)
+            #expect(parser.parse(), "\(f) is not well-formed XML")
+        }
+        // The step after `a.0 = c`: three circles, one of each colour.
+        let svg = try String(contentsOfFile: dir + "/" + files[10], encoding: .utf8)
+        #expect(svg.contains("fill=\"#111\"") && svg.contains("fill=\"#999\""))
     }
 
     @Test func badArgumentsExitTwo() {

@@ -12,6 +12,27 @@ public struct ScenarioOutcome: Sendable {
     public var lost: [CheckmarkViolation]
     /// Broken expectations (`expect` lines, `lost-under`), as `file:line: message`.
     public var failures: [String]
+    /// The object graph after every statement (for pictures).
+    public var frames: [ScenarioFrame] = []
+}
+
+/// The heap as a picture sees it after one statement: the objects reachable from the named
+/// roots, their colours, and their pointers.
+public struct ScenarioFrame: Sendable {
+    public struct Node: Sendable {
+        public var id: String          // the object's address
+        public var type: String
+        public var names: [String]     // roots naming it (globals: "a", slots: "c")
+        public var colour: String      // white | grey | black | "-" outside a mark
+    }
+    public struct Edge: Sendable {
+        public var from: String
+        public var field: Int
+        public var to: String
+    }
+    public var statement: String
+    public var nodes: [Node]
+    public var edges: [Edge]
 }
 
 extension Scenario {
@@ -69,6 +90,37 @@ extension Scenario {
                     return "\(n)=\(col)"
                 }.joined(separator: " ")
             }
+            /// The objects reachable from the named roots (at most 64), for a picture.
+            func frame(_ title: String) -> ScenarioFrame {
+                var nodes: [ScenarioFrame.Node] = [], edges: [ScenarioFrame.Edge] = []
+                var index: [UInt64: Int] = [:]
+                var queue: [Ref] = []
+                func visit(_ r: Ref, name: String?) {
+                    if r.isNil { return }
+                    if let i = index[r.offset] {
+                        if let name { nodes[i].names.append(name) }
+                        return
+                    }
+                    guard nodes.count < 64 else { return }
+                    index[r.offset] = nodes.count
+                    let col = rt.isMarking ? "\(gc.stepColor(r))" : "-"
+                    nodes.append(.init(id: "\(r)", type: rt.heap.typeName(of: r), names: name.map { [$0] } ?? [], colour: col))
+                    queue.append(r)
+                }
+                for n in order { if let r = obj(n) { visit(r, name: n) } }
+                var head = 0
+                while head < queue.count {
+                    let r = queue[head]
+                    head += 1
+                    for f in 0..<rt.heap.pointerFieldCount(of: r) {
+                        let v = rt.load(r, f)
+                        if v.isNil { continue }
+                        visit(v, name: nil)
+                        if index[v.offset] != nil { edges.append(.init(from: "\(r)", field: f, to: "\(v)")) }
+                    }
+                }
+                return ScenarioFrame(statement: title, nodes: nodes, edges: edges)
+            }
             for (ln, st) in stmts {
                 line = ln
                 switch st {
@@ -114,6 +166,7 @@ extension Scenario {
                     out.value.lost = gc.stepFinish()
                 }
                 out.value.log.append("\(String(format: "%3d", ln))  \(describe(st))".padding(toLength: 44, withPad: " ", startingAt: 0) + colours())
+                out.value.frames.append(frame("\(ln): \(describe(st))"))
             }
             release.close()
             line = stmts.last?.line ?? 0
