@@ -2,37 +2,41 @@ import Foundation
 import GMP
 import TriColor
 
-/// Suite `alloc`: allocation-heavy workloads on the managed heap, side by side with the
-/// same program on native Swift classes under ARC (collector name `arc`).
+/// Suite `alloc`: allocation-heavy workloads on the managed heap. `binary-trees` runs
+/// beside the same program on native Swift classes under ARC (collector name `arc`);
+/// `gcbench` is Boehm's GCBench (Ellis and Kovac), GCBench.swift.
 enum AllocSuite {
-    static let workloads = ["binary-trees"]
+    static let workloads = ["binary-trees", "gcbench"]
+
+    /// The default binary-trees depth (--depth overrides; --quick uses 10).
+    static let defaultDepth = 14
+
+    static var heapWorkloads: [HeapWorkload] {
+        [HeapWorkload(suite: "alloc", name: "binary-trees",
+                      run: { s in BinaryTrees.heap(s, depth: depth(s)) },
+                      baseline: { s in BinaryTrees.arc(depth: depth(s)) }),
+         HeapWorkload(suite: "alloc", name: "gcbench", run: { s in EllisKovac.run(s) })]
+    }
+
+    static func depth(_ s: RunSettings) -> Int { s.quick ? 10 : (s.depth ?? defaultDepth) }
 
     static func run(_ o: Options) -> [BenchResult] {
-        var out: [BenchResult] = []
-        let n = o.quick ? 14 : (o.binaryTreesDepth ?? 18)
-        for w in workloads where o.workloads.isEmpty || o.workloads.contains(w) {
-            for p in o.procs {
-                var wallByCollector: [String: Double] = [:]
-                for c in ["arc"] + o.collectors.map(\.rawValue) {
-                    let (m, r) = measure(repeats: o.repeats, warmup: false) {
-                        c == "arc" ? BinaryTrees.arc(depth: n) : BinaryTrees.heap(depth: n, procs: p, collector: CollectorKind(rawValue: c)!)
-                    }
-                    wallByCollector[c] = m["wall_ms"]
-                    var res = BenchResult(suite: "alloc", workload: "\(w)", collector: c, procs: p, metrics: m, ranges: r, repeats: o.repeats)
-                    if c != "arc", let a = wallByCollector["arc"], let mine = m["wall_ms"] {
-                        let ratio = mine / a
-                        res.metrics["ratio_vs_arc"] = (ratio * 100).rounded() / 100
-                        res.ranges["ratio_vs_arc"] = (res.metrics["ratio_vs_arc"]!, res.metrics["ratio_vs_arc"]!)
-                        if c == "markSweep" {
-                            res.notes.append("binary-trees N=\(n) procs=\(p): markSweep/arc wall ratio \(String(format: "%.2f", ratio)) (target <= 1.0: \(ratio <= 1.0 ? "met" : "MISSED"))")
-                        }
-                    }
-                    out.append(res)
-                }
+        var out = HeapBench.run(heapWorkloads, o)
+        // ratio_vs_arc: each collector's median wall time over ARC's, per procs.
+        for i in out.indices where out[i].workload == "binary-trees" && out[i].collector != "arc" {
+            guard let arc = out.first(where: { $0.workload == "binary-trees" && $0.collector == "arc" && $0.procs == out[i].procs }),
+                  let a = arc.metrics["wall_ms"], let mine = out[i].metrics["wall_ms"], a > 0 else { continue }
+            out[i].metrics["ratio_vs_arc"] = mine / a
+            for j in out[i].runs.indices { out[i].runs[j]["ratio_vs_arc"] = (out[i].runs[j]["wall_ms"] ?? 0) / a }
+            if out[i].collector == "markSweep" {
+                out[i].notes.append("binary-trees N=\(depthNote(o)) procs=\(out[i].procs): markSweep/arc wall ratio "
+                    + "\(String(format: "%.2f", mine / a)) (target <= 1.0: \(mine / a <= 1.0 ? "met" : "MISSED"))")
             }
         }
         return out
     }
+
+    static func depthNote(_ o: Options) -> Int { o.quick ? 10 : (o.depth ?? defaultDepth) }
 }
 
 /// The Benchmarks Game's binary-trees: a stretch tree of depth N+1, a long-lived tree of
@@ -40,13 +44,10 @@ enum AllocSuite {
 enum BinaryTrees {
     static let minDepth = 4
 
-    /// Returns the metrics of one run on the managed heap.
-    static func heap(depth n: Int, procs: Int, collector: CollectorKind) -> [String: Double] {
-        var c = RuntimeConfig()
-        c.collector = collector
-        c.scheduler.procs = procs
-        let rt: TriColorRuntime
-        do { rt = try TriColorRuntime(c) } catch { fatalError("gcbench: \(error)") }
+    /// One run on the managed heap (the whole program is the measured region).
+    static func heap(_ s: RunSettings, depth n: Int) -> HeapRun {
+        let rt = makeRuntime(s)
+        let window = Window()
         let node = rt.registerType(name: "TreeNode", pointerFields: 2)
         let checks = Box(0)
 
@@ -79,9 +80,10 @@ enum BinaryTrees {
         }
 
         let maxDepth = max(minDepth + 2, n)
-        let t0 = nanotime()
         do {
             try rt.run {
+                window.begin(rt)
+                defer { window.finish(rt) }
                 var total = check(build(maxDepth + 1))
                 let longLived = rt.push(build(maxDepth))
                 for d in stride(from: minDepth, through: maxDepth, by: 2) {
@@ -92,12 +94,8 @@ enum BinaryTrees {
                 checks.value = total
             }
         } catch { fatalError("gcbench: binary-trees failed: \(error)") }
-        let wall = Double(nanotime() - t0) / 1e6
         precondition(checks.value == expectedChecks(maxDepth), "binary-trees: wrong check sum \(checks.value)")
-        let s = rt.stats
-        return ["wall_ms": wall, "gc_cycles": Double(s.cycles),
-                "pause_max_us": Double(s.maxPauseNS) / 1e3, "pause_total_ms": Double(s.totalPauseNS) / 1e6,
-                "peak_heap_mb": Double(s.peakHeapInUse) / 1_048_576]
+        return HeapRun(rt: rt, window: window)
     }
 
     final class ArcNode {
@@ -128,8 +126,12 @@ enum BinaryTrees {
         precondition(total == expectedChecks(maxDepth), "binary-trees (arc): wrong check sum")
         // A node is 16 bytes of header + 2 references, 32 bytes in malloc's 32-byte class.
         let peakNodes = (1 << (maxDepth + 2)) - 1
-        return ["wall_ms": wall, "gc_cycles": 0, "pause_max_us": 0, "pause_total_ms": 0,
-                "peak_heap_mb": Double(peakNodes * 32) / 1_048_576]
+        // ARC frees each tree as it dies: no cycles, no pauses, every window fully mutator.
+        var m: [String: Double] = ["wall_ms": wall, "mutator_ms": wall, "gc_cpu_pct": 0, "gc_cycles": 0,
+                                   "pause_p50_us": 0, "pause_p99_us": 0, "pause_max_us": 0,
+                                   "peak_heap_mb": Double(peakNodes * 32) / 1_048_576]
+        for (name, _) in RunMetrics.mmuWindows { m[name] = 1 }
+        return m
     }
 
     static func expectedChecks(_ maxDepth: Int) -> Int {

@@ -2,6 +2,9 @@ import Foundation
 import GMP
 import TriColor
 
+/// gcbench's options (parsed by the library, where tests can reach them).
+typealias Options = BenchOptions
+
 /// One measured configuration: suite x workload x procs (x collector, for heap suites).
 struct BenchResult {
     var suite: String
@@ -14,98 +17,47 @@ struct BenchResult {
     var ranges: [String: (Double, Double)]
     var repeats: Int
     var notes: [String] = []
-}
+    /// Every timed run's metrics, in order (repeat 1...N).
+    var runs: [[String: Double]] = []
+    /// The separate floating-garbage run (heap suites), written as repeat 0.
+    var floatingRun: [String: Double]? = nil
+    /// Data for the plots (heap suites).
+    var profile: RunProfile? = nil
 
-/// Command-line options shared by every suite.
-struct Options {
-    var suites: [String] = []
-    var workloads: [String] = []
-    var procs: [Int] = [1, 2]
-    var repeats = 3
-    var quick = false
-    var jsonPath: String?
-    var smallStacks = false
-    var collectors: [CollectorKind] = CollectorKind.safe.filter { $0 == .markSweep }
-    var binaryTreesDepth: Int?
-    /// True when --collector was given (suites then run exactly those).
-    var collectorsGiven = false
-
-    static let usage = """
-    usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--procs N[,N]] [--repeat N]
-                   [--collector NAME[,NAME]] [--depth N] [--quick] [--json FILE] [--small-stacks]
-      suites: \(Suites.all.map(\.name).joined(separator: ", "))
-      --collector     collectors to run (default: markSweep); ablations only when named
-      --depth N       binary-trees depth (default 18)
-      --quick         smaller sizes (a smoke run)
-      --small-stacks  16 KiB goroutine stacks (live-goroutines tries 1,000,000)
-    """
-
-    static func parse(_ args: [String]) throws -> Options {
-        var o = Options()
-        var i = 0
-        func value(_ flag: String) throws -> String {
-            i += 1
-            guard i < args.count else { throw UsageError("\(flag) needs a value") }
-            return args[i]
+    /// The runs as `BenchRun`s for JSON and CSV.
+    var benchRuns: [BenchRun] {
+        var out = runs.enumerated().map {
+            BenchRun(suite: suite, workload: workload, collector: collector, procs: procs, repeat: $0.offset + 1, metrics: $0.element)
         }
-        while i < args.count {
-            let a = args[i]
-            switch a {
-            case "--suite": o.suites = try value(a).split(separator: ",").map(String.init)
-            case "--workload": o.workloads = try value(a).split(separator: ",").map(String.init)
-            case "--procs":
-                o.procs = try value(a).split(separator: ",").map {
-                    guard let n = Int($0), n >= 1 else { throw UsageError("--procs wants positive integers, got '\($0)'") }
-                    return n
-                }
-            case "--repeat":
-                guard let n = Int(try value(a)), n >= 1 else { throw UsageError("--repeat wants a positive integer") }
-                o.repeats = n
-            case "--quick": o.quick = true
-            case "--json": o.jsonPath = try value(a)
-            case "--small-stacks": o.smallStacks = true
-            case "--collector":
-                o.collectorsGiven = true
-                o.collectors = try value(a).split(separator: ",").map {
-                    guard let k = CollectorKind(rawValue: String($0)) else {
-                        throw UsageError("unknown collector '\($0)' (have: \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    return k
-                }
-            case "--depth":
-                guard let n = Int(try value(a)), n >= 4, n <= 24 else { throw UsageError("--depth wants 4...24") }
-                o.binaryTreesDepth = n
-            case "-h", "--help":
-                print(usage)
-                exit(0)
-            default: throw UsageError("unknown argument '\(a)'")
-            }
-            i += 1
+        if let f = floatingRun {
+            out.append(BenchRun(suite: suite, workload: workload, collector: collector, procs: procs, repeat: 0, metrics: f))
         }
-        for s in o.suites where !Suites.all.contains(where: { $0.name == s }) {
-            throw UsageError("unknown suite '\(s)'")
-        }
-        return o
+        return out
     }
 }
 
-struct UsageError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
-}
-
 /// Runs `body` `repeats` times (after one warm-up when `warmup`), returning median and range
-/// per metric.
-func measure(repeats: Int, warmup: Bool = true, _ body: () throws -> [String: Double]) rethrows -> ([String: Double], [String: (Double, Double)]) {
+/// per metric, and the runs themselves.
+func measure(repeats: Int, warmup: Bool = true, _ body: () throws -> [String: Double]) rethrows
+    -> ([String: Double], [String: (Double, Double)], [[String: Double]]) {
     if warmup { _ = try body() }
     var runs: [[String: Double]] = []
     for _ in 0..<repeats { runs.append(try body()) }
+    let (med, rng) = summarise(runs)
+    return (med, rng, runs)
+}
+
+/// Median and min-max per metric over `runs`.
+func summarise(_ runs: [[String: Double]]) -> ([String: Double], [String: (Double, Double)]) {
     var med: [String: Double] = [:]
     var rng: [String: (Double, Double)] = [:]
-    for k in runs[0].keys {
-        let vs = runs.compactMap { $0[k] }.sorted()
-        med[k] = vs.count % 2 == 1 ? vs[vs.count / 2] : (vs[vs.count / 2 - 1] + vs[vs.count / 2]) / 2
-        rng[k] = (vs.first!, vs.last!)
+    var keys = Set<String>()
+    for r in runs { keys.formUnion(r.keys) }
+    for k in keys {
+        let vs = runs.compactMap { $0[k] }
+        guard let m = Percentiles.median(vs) else { continue }
+        med[k] = m
+        rng[k] = (vs.min()!, vs.max()!)
     }
     return (med, rng)
 }
@@ -117,19 +69,32 @@ func fmt(_ v: Double) -> String {
     return String(format: "%.2f", v)
 }
 
-/// Prints results as aligned tables, one per (suite, workload).
+/// Prints rows as an aligned table (first row is the header).
+func printAligned(_ table: [[String]], rightAlignFrom: Int = 1) {
+    guard let header = table.first else { return }
+    let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! }
+    for row in table {
+        print(row.enumerated().map { i, s in
+            let pad = String(repeating: " ", count: widths[i] - s.count)
+            return i >= rightAlignFrom ? pad + s : s + pad
+        }.joined(separator: "  "))
+    }
+}
+
+/// Prints results without a collector breakdown (the sched suite) as generic tables, one
+/// per (suite, workload), every metric with its min-max.
 func printTables(_ results: [BenchResult]) {
     var seen: [String] = []
     for r in results where !seen.contains("\(r.suite)/\(r.workload)") { seen.append("\(r.suite)/\(r.workload)") }
     for key in seen {
         let rows = results.filter { "\($0.suite)/\($0.workload)" == key }
         let metricNames = rows.flatMap { $0.metrics.keys }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.sorted()
-        var header = ["collector", "procs"] + metricNames.map { "\($0) (min-max)" }
-        if rows.allSatisfy({ $0.collector == nil }) { header.removeFirst() }
+        let withCollector = !rows.allSatisfy({ $0.collector == nil })
+        var header = ["procs"] + metricNames.map { "\($0) (min-max)" }
+        if withCollector { header.insert("collector", at: 0) }
         var table = [header]
         for r in rows {
-            var line: [String] = []
-            if r.collector != nil || !rows.allSatisfy({ $0.collector == nil }) { line.append(r.collector ?? "-") }
+            var line: [String] = withCollector ? [r.collector ?? "-"] : []
             line.append("\(r.procs)")
             for m in metricNames {
                 if let v = r.metrics[m], let (lo, hi) = r.ranges[m] {
@@ -139,28 +104,9 @@ func printTables(_ results: [BenchResult]) {
             table.append(line)
         }
         print("\n== \(key) ==")
-        let widths = (0..<header.count).map { c in table.map { $0[c].count }.max()! }
-        for row in table {
-            print(row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-        }
+        printAligned(table, rightAlignFrom: header.count)
         for r in rows { for n in r.notes { print("  note: \(n)") } }
     }
-}
-
-/// Writes `{"results":[{"suite":..,"workload":..,"procs":..,"metrics":{..}}]}`.
-func writeJSON(_ results: [BenchResult], to path: String) throws {
-    var arr: [[String: Any]] = []
-    for r in results {
-        var o: [String: Any] = ["suite": r.suite, "workload": r.workload, "procs": r.procs, "repeats": r.repeats,
-                                "metrics": r.metrics]
-        if let c = r.collector { o["collector"] = c }
-        o["min"] = r.ranges.mapValues { $0.0 }
-        o["max"] = r.ranges.mapValues { $0.1 }
-        if !r.notes.isEmpty { o["notes"] = r.notes }
-        arr.append(o)
-    }
-    let data = try JSONSerialization.data(withJSONObject: ["results": arr], options: [.prettyPrinted, .sortedKeys])
-    try data.write(to: URL(fileURLWithPath: path))
 }
 
 /// Runs `body` as the main goroutine of a fresh scheduler and returns its wall time.

@@ -4,108 +4,41 @@ import Synchronization
 import TriColor
 
 /// Suite `pause`: stop-the-world pauses under a large live heap (`live-churn`) and under
-/// many goroutine stacks (`stacks`), for every collector side by side.
+/// many goroutine stacks (`stacks`), for every collector side by side. Both do a fixed
+/// amount of work, so wall times compare.
 enum PauseSuite {
     static let workloads = ["live-churn", "stacks"]
 
+    static var heapWorkloads: [HeapWorkload] {
+        [HeapWorkload(suite: "pause", name: "live-churn", run: { s in
+            liveChurn(s, live: s.quick ? 20_000 : 200_000, opsPerGoroutine: s.quick ? 20_000 : 400_000)
+         }),
+         HeapWorkload(suite: "pause", name: "stacks", run: { s in
+            stacks(s, goroutines: s.quick ? 200 : 2_000, opsPerGoroutine: s.quick ? 200 : 800)
+         })]
+    }
+
     static func run(_ o: Options) -> [BenchResult] {
-        var out: [BenchResult] = []
-        let collectors = o.collectorsGiven ? o.collectors : CollectorKind.safe
-        for w in workloads where o.workloads.isEmpty || o.workloads.contains(w) {
-            let sizes: [Int] = w == "live-churn"
-                ? (o.quick ? [100_000, 10_000] : [1_000_000, 100_000])
-                : (o.quick ? [1_000, 100] : [10_000, 1_000])
-            for size in sizes {
-                for p in o.procs {
-                    for c in collectors {
-                        let (m, r) = measure(repeats: o.repeats, warmup: false) {
-                            w == "live-churn"
-                                ? liveChurn(collector: c, procs: p, live: size, seconds: o.quick ? 0.3 : 1.0)
-                                : stacks(collector: c, procs: p, goroutines: size, seconds: o.quick ? 0.3 : 1.0)
-                        }
-                        let name = w == "live-churn" ? "live-churn L=\(size)" : "stacks G=\(size)"
-                        out.append(BenchResult(suite: "pause", workload: name, collector: c.rawValue, procs: p,
-                                               metrics: m, ranges: r, repeats: o.repeats))
-                    }
-                }
-            }
+        var out = HeapBench.run(heapWorkloads, o)
+        // The hybrid collector's pause targets (live-churn, procs 2).
+        if let i = out.lastIndex(where: { $0.workload == "live-churn" && $0.collector == "hybrid" && $0.procs == 2 }) {
+            let p99 = out[i].metrics["pause_p99_us"] ?? 0, mx = out[i].metrics["pause_max_us"] ?? 0
+            out[i].notes.append("hybrid live-churn procs 2: pause p99 \(fmt(p99)) us (target <= 100: \(p99 <= 100 ? "met" : "MISSED")), "
+                + "max \(fmt(mx)) us (target <= 500: \(mx <= 500 ? "met" : "MISSED"))")
         }
-        out += notes(out)
         return out
     }
 
-    /// Target checks, computed from the results of this run.
-    static func notes(_ rs: [BenchResult]) -> [BenchResult] {
-        func find(_ w: String, _ c: String, _ p: Int) -> BenchResult? {
-            rs.first { $0.workload == w && $0.collector == c && $0.procs == p }
-        }
-        var notes: [String] = []
-        let bigs = rs.filter { $0.workload.hasPrefix("live-churn") }.map(\.workload)
-        if let big = bigs.first, let small = bigs.last, big != small, let h = find(big, "hybrid", 2), let hs = find(small, "hybrid", 2) {
-            let p99 = h.metrics["pause_p99_us"] ?? 0, mx = h.metrics["pause_max_us"] ?? 0
-            let growth = p99 / max(1, hs.metrics["pause_p99_us"] ?? 1)
-            notes.append("hybrid \(big) procs 2: pause p99 \(fmt(p99)) us (target <= 100: \(p99 <= 100 ? "met" : "MISSED")), "
-                + "max \(fmt(mx)) us (target <= 500: \(mx <= 500 ? "met" : "MISSED")), p99 growth over \(small): "
-                + "\(String(format: "%.2f", growth))x (target <= 1.5: \(growth <= 1.5 ? "met" : "MISSED"))")
-        }
-        if let big = bigs.first, let small = bigs.last, big != small, let m = find(big, "markSweep", 2), let ms = find(small, "markSweep", 2) {
-            notes.append("markSweep pause max grows \(String(format: "%.1f", (m.metrics["pause_max_us"] ?? 0) / max(1, ms.metrics["pause_max_us"] ?? 1)))x "
-                + "from \(small) to \(big) (linear in the live heap)")
-        }
-        let st = rs.filter { $0.workload.hasPrefix("stacks") }.map(\.workload)
-        if let big = st.first, let small = st.last, big != small {
-            for c in ["insertion", "hybrid"] {
-                if let b = find(big, c, 2), let s = find(small, c, 2) {
-                    notes.append("\(c): pause max \(fmt(s.metrics["pause_max_us"] ?? 0)) us at \(small) -> "
-                        + "\(fmt(b.metrics["pause_max_us"] ?? 0)) us at \(big)")
-                }
-            }
-        }
-        guard !notes.isEmpty, var last = rs.last else { return [] }
-        // Attach the notes to the last row so they print after the tables.
-        last.notes = notes
-        last.metrics = [:]
-        last.workload = "targets"
-        return [last]
-    }
-
-    static func percentile(_ xs: [Int64], _ q: Double) -> Double {
-        guard !xs.isEmpty else { return 0 }
-        let s = xs.sorted()
-        let i = min(s.count - 1, max(0, Int((q * Double(s.count)).rounded(.up)) - 1))
-        return Double(s[i])
-    }
-
-    /// Pause metrics over the cycles that started at or after `since` (nanotime).
-    static func pauseMetrics(_ rt: TriColorRuntime, since: Int64) -> [String: Double] {
-        let recs = rt.stats.records.filter { $0.start >= since }
-        let pauses = recs.flatMap(\.pauses)
-        return ["gc_cycles": Double(recs.count),
-                "pause_p50_us": percentile(pauses, 0.5) / 1e3,
-                "pause_p99_us": percentile(pauses, 0.99) / 1e3,
-                "pause_max_us": Double(pauses.max() ?? 0) / 1e3,
-                "assist_ms": Double(rt.stats.assistNS) / 1e6,
-                "mark_ms": Double(recs.reduce(0) { $0 + $1.markNS }) / 1e6]
-    }
-
-    static func makeRuntime(_ c: CollectorKind, procs: Int) -> TriColorRuntime {
-        var cfg = RuntimeConfig.fromEnvironment()   // TRICOLOR_DEBUG=gccheckmark=1 etc. apply
-        cfg.collector = c
-        cfg.scheduler.procs = procs
-        do { return try TriColorRuntime(cfg) } catch { fatalError("gcbench: \(error)") }
-    }
-
-    /// A live binary tree of `live` nodes (~104 bytes each) in global 0; 4 goroutines for
-    /// `seconds`: replace leaves with new ones, swap subtrees at random depths, and
-    /// allocate short-lived garbage.
-    static func liveChurn(collector: CollectorKind, procs: Int, live: Int, seconds: Double) -> [String: Double] {
-        let rt = makeRuntime(collector, procs: procs)
+    /// A live binary tree of `live` nodes (~104 bytes each) in global 0; 4 goroutines do
+    /// `opsPerGoroutine` operations each: replace leaves with new ones, swap subtrees at
+    /// random depths, and allocate short-lived garbage. The tree's build is not measured.
+    static func liveChurn(_ s: RunSettings, live: Int, opsPerGoroutine: Int) -> HeapRun {
+        let rt = makeRuntime(s)
+        let window = Window()
         let node = rt.registerType(name: "Node", pointerFields: 2, scalarBytes: 80)
         let garbage = rt.registerType(name: "Garbage", pointerFields: 1, scalarBytes: 24)
         let ops = Atomic<Int>(0)
         let depth = max(5, Int(log2(Double(live + 1))))
-        let elapsed = Box(0.0)
-        let since = Box<Int64>(0)
         do {
             try rt.run {
                 // Build a complete tree of 2^depth - 1 nodes, top-down, rooted in global 0.
@@ -124,9 +57,7 @@ enum PauseSuite {
                 let root = build(depth)
                 rt.setGlobal(0, root)
                 rt.collect()
-                let t0 = nanotime()
-                since.value = t0
-                let deadline = t0 + Int64(seconds * 1e9)
+                window.begin(rt)
                 let wg = WaitGroup()
                 for k in 0..<4 {
                     wg.add(1)
@@ -141,7 +72,7 @@ enum PauseSuite {
                             for i in 0..<levels { p = rt.load(p, Int((path >> UInt64(i)) & 1)) }
                             return p
                         }
-                        while nanotime() < deadline {
+                        while n < opsPerGoroutine {
                             for _ in 0..<64 {
                                 let bits = rng.next()
                                 switch bits % 8 {
@@ -168,28 +99,25 @@ enum PauseSuite {
                     }
                 }
                 wg.wait()
-                elapsed.value = Double(nanotime() - t0)
+                window.finish(rt)
             }
         } catch { fatalError("gcbench: live-churn failed: \(error)") }
-        // Only the churn phase's cycles count, not the build's.
-        var m = pauseMetrics(rt, since: since.value)
-        m["mops_per_s"] = Double(ops.load(ordering: .relaxed)) / elapsed.value * 1e3
-        return m
+        // Only the churn phase counts, not the build.
+        let mops = Double(ops.load(ordering: .relaxed)) / Double(window.end - window.start) * 1e3
+        return HeapRun(rt: rt, window: window, extra: ["mops_per_s": mops])
     }
 
     /// `goroutines` goroutines, each holding 50 stack slots, replacing slots with new objects
-    /// for `seconds` (insertion's re-scan cost grows with the stacks; hybrid's does not).
-    static func stacks(collector: CollectorKind, procs: Int, goroutines: Int, seconds: Double) -> [String: Double] {
-        let rt = makeRuntime(collector, procs: procs)
+    /// `opsPerGoroutine` times (insertion's re-scan cost grows with the stacks; hybrid's
+    /// does not).
+    static func stacks(_ s: RunSettings, goroutines: Int, opsPerGoroutine: Int) -> HeapRun {
+        let rt = makeRuntime(s)
+        let window = Window()
         let obj = rt.registerType(name: "Obj", pointerFields: 1, scalarBytes: 16)
         let ops = Atomic<Int>(0)
-        let elapsed = Box(0.0)
-        let since = Box<Int64>(0)
         do {
             try rt.run {
-                let t0 = nanotime()
-                since.value = t0
-                let deadline = t0 + Int64(seconds * 1e9)
+                window.begin(rt)
                 let wg = WaitGroup()
                 for k in 0..<goroutines {
                     wg.add(1)
@@ -198,7 +126,7 @@ enum PauseSuite {
                         for _ in 0..<50 { slots.append(rt.allocSlot(obj)) }
                         var rng = SplitMix64(seed: UInt64(k + 1))
                         var n = 0
-                        while nanotime() < deadline {
+                        while n < opsPerGoroutine {
                             let i = Int(rng.next() % 50)
                             rt[slots[i]] = rt.alloc(obj)
                             n += 1
@@ -209,11 +137,10 @@ enum PauseSuite {
                     }
                 }
                 wg.wait()
-                elapsed.value = Double(nanotime() - t0)
+                window.finish(rt)
             }
         } catch { fatalError("gcbench: stacks failed: \(error)") }
-        var m = pauseMetrics(rt, since: since.value)
-        m["mops_per_s"] = Double(ops.load(ordering: .relaxed)) / elapsed.value * 1e3
-        return m
+        let mops = Double(ops.load(ordering: .relaxed)) / Double(window.end - window.start) * 1e3
+        return HeapRun(rt: rt, window: window, extra: ["mops_per_s": mops])
     }
 }

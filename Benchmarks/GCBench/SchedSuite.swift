@@ -13,8 +13,9 @@ enum SchedSuite {
         for w in workloads where o.workloads.isEmpty || o.workloads.contains(w) {
             let procsList = w == "raw-switch" ? [1] : o.procs
             for p in procsList {
-                let (m, r) = measure(repeats: o.repeats, warmup: w != "live-goroutines") { one(w, procs: p, o) }
+                let (m, r, runs) = measure(repeats: o.repeats, warmup: w != "live-goroutines") { one(w, procs: p, o) }
                 var res = BenchResult(suite: "sched", workload: w, procs: p, metrics: m, ranges: r, repeats: o.repeats)
+                res.runs = runs
                 res.notes = notes(w, m)
                 out.append(res)
             }

@@ -53,7 +53,12 @@ extension Scheduler {
         let wait = stopwait > 0
         lock.unlock()
         if wait {
-            while !stopNote.sleep(timeoutNS: 100_000) { preemptall() }
+            while !stopNote.sleep(timeoutNS: 100_000) {
+                // The program is ending (main returned): the other Ms are leaving without
+                // stopping their Ps, so the world will never stop. Leave this goroutine too.
+                if shuttingDown.load(ordering: .acquiring) { g.abandon() }
+                preemptall()
+            }
         }
         stopNote.clear()
         precondition(lock.withLock { stopwait } == 0, "stopTheWorld: stopwait \(stopwait) after the world stopped")

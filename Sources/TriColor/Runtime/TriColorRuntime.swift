@@ -136,6 +136,12 @@ public final class TriColorRuntime: @unchecked Sendable {
                 }
             }
             try main()
+            // A background cycle still running when main returns is finished first, so the
+            // heap is left between cycles (consistent for `verify()` and statistics).
+            if self.backgroundCycle.load(ordering: .acquiring) {
+                self.cycleLock.lock()
+                self.cycleLock.unlock()
+            }
         }
     }
 

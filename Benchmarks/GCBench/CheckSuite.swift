@@ -1,0 +1,38 @@
+import Foundation
+import GMP
+import TriColor
+
+/// Suite `check`: property-test throughput, `schedules_per_s` for each exploration
+/// scheduler (random, pct) on programs of 3 goroutines x 20 operations, one core
+/// (deterministic mode runs everything on one M), check level full, collector hybrid.
+/// Every schedule builds a fresh runtime, so this includes the per-run setup cost (arena
+/// reservation, scheduler and its thread). Target: >= 2,000 schedules/s.
+enum CheckSuite {
+    static let workloads = ["random", "pct"]
+
+    static func run(_ o: Options) -> [BenchResult] {
+        var out: [BenchResult] = []
+        for w in workloads where o.workloads.isEmpty || o.workloads.contains(w) {
+            let seeds = o.quick ? 200 : 1_000
+            let (m, r, runs) = measure(repeats: o.repeats) { one(w, seeds: seeds) }
+            var res = BenchResult(suite: "check", workload: w, procs: 1, metrics: m, ranges: r, repeats: o.repeats)
+            res.runs = runs
+            if let v = m["schedules_per_s"] {
+                res.notes = ["target schedules_per_s >= 2000: \(fmt(v)) -> \(v >= 2_000 ? "met" : "MISSED")"]
+            }
+            out.append(res)
+        }
+        return out
+    }
+
+    static func one(_ w: String, seeds: Int) -> [String: Double] {
+        var c = CheckConfiguration(collector: .hybrid)
+        c.scheduler = ExplorationScheduler(rawValue: w) ?? .random
+        c.seeds = seeds
+        c.schedulesPerSeed = 1
+        c.shape = ProgramShape(goroutines: 3, ops: 20)
+        c.shrink = false
+        let r = PropertyCheck.run(c)
+        return ["schedules_per_s": r.schedulesPerSecond, "failures": Double(r.failures)]
+    }
+}

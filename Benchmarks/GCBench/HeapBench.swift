@@ -1,0 +1,181 @@
+import Foundation
+import GMP
+import TriColor
+
+/// How one heap-workload run is configured.
+struct RunSettings {
+    var collector: CollectorKind
+    var procs: Int
+    var quick: Bool
+    var depth: Int?
+    /// Measure floating garbage at every mark termination (the separate repeat-0 run).
+    var measureFloating = false
+    /// Record every goroutine run slice (the --trace run).
+    var traceGoroutines = false
+}
+
+/// The measured region of a run, marked from inside the run's main goroutine.
+final class Window: @unchecked Sendable {
+    var start: Int64 = 0
+    var end: Int64 = 0
+    var before: GCStats?
+
+    /// Starts the measured region: snapshots the statistics, then reads the clock.
+    func begin(_ rt: TriColorRuntime) {
+        before = rt.stats
+        start = nanotime()
+    }
+
+    /// Ends the measured region, then waits until no collection is in flight (see
+    /// `quiesce`). Call it last in the run's main goroutine.
+    func finish(_ rt: TriColorRuntime) {
+        end = nanotime()
+        quiesce(rt)
+    }
+}
+
+/// Waits (parking, from a goroutine of `rt`) until no collection has been running for a
+/// short quiet period. Returning from the main goroutine while a background cycle is in
+/// flight hangs the scheduler's shutdown (the cycle's stop-the-world waits for Ps whose Ms
+/// have exited), so every workload quiesces before main returns. After the measured region.
+func quiesce(_ rt: TriColorRuntime) {
+    var quiet = 0
+    var cycles = rt.stats.cycles
+    while quiet < 3 {
+        Goroutine.sleep(nanoseconds: 200_000)
+        let now = rt.stats.cycles
+        if rt.isMarking || now != cycles { quiet = 0 } else { quiet += 1 }
+        cycles = now
+    }
+}
+
+/// What a heap workload hands back after one run.
+struct HeapRun {
+    let rt: TriColorRuntime
+    let window: Window
+    /// Workload-specific metrics (throughput, check values).
+    var extra: [String: Double] = [:]
+}
+
+/// A workload on the managed heap, run for every selected collector.
+struct HeapWorkload {
+    let suite: String
+    let name: String
+    /// One run; must call `window.begin`/`finish` around the measured part.
+    let run: (RunSettings) -> HeapRun
+    /// A native baseline (binary-trees under ARC), reported as collector `arc`.
+    var baseline: ((RunSettings) -> [String: Double])? = nil
+}
+
+/// A runtime for one benchmark run: `TRICOLOR_DEBUG` applies (so `gccheckmark=1` proves a
+/// workload never loses a live object), events are always recorded (MMU needs the STW
+/// intervals).
+func makeRuntime(_ s: RunSettings) -> TriColorRuntime {
+    var cfg = RuntimeConfig.fromEnvironment()
+    cfg.collector = s.collector
+    cfg.scheduler.procs = s.procs
+    cfg.recordEvents = true
+    cfg.traceGoroutines = s.traceGoroutines
+    cfg.measureFloatingGarbage = s.measureFloating
+    do { return try TriColorRuntime(cfg) } catch { fatalError("gcbench: \(error)") }
+}
+
+/// Data of a configuration's first timed run (plus the pauses of all its runs), for plots.
+struct RunProfile {
+    /// MMU curve: window (ns) -> utilization.
+    var mmu: [(window: Int64, mmu: Double)]
+    /// Every STW pause of every timed run of the configuration (us).
+    var pausesUS: [Double]
+    /// Heap live bytes over time: (ms since the region start, MiB).
+    var heap: [(x: Double, y: Double)]
+    /// GC cycles: (start ms, end ms) since the region start.
+    var cycles: [(Double, Double)]
+}
+
+/// The metrics (and, for the first run, the plot data) of one finished run.
+func collectMetrics(_ r: HeapRun, procs: Int, profile: Bool) -> ([String: Double], RunProfile?, [Double]) {
+    let w = r.window
+    precondition(w.end > w.start, "gcbench: workload did not mark its measured region")
+    let stats = r.rt.stats
+    let events = r.rt.events
+    var m = RunMetrics.compute(before: w.before, after: stats, events: events, start: w.start, end: w.end, procs: procs)
+    m.merge(r.extra) { _, new in new }
+    let pauses = stats.records.filter { $0.start >= w.start && $0.start <= w.end }.flatMap(\.pauses).map { Double($0) / 1e3 }
+    guard profile else { return (m, nil, pauses) }
+    let mu = MutatorUtilization(events: events, start: w.start, end: w.end)
+    let ms = { (t: Int64) in Double(t - w.start) / 1e6 }
+    var heap: [(x: Double, y: Double)] = []
+    var cycles: [(Double, Double)] = []
+    let cycleEnds = events.filter { $0.kind == .cycle }
+    for rec in stats.records where rec.start >= w.start && rec.start <= w.end {
+        let markEnd = rec.start + rec.sweepTermNS + rec.markNS
+        let end = cycleEnds.first { $0.start == rec.start }?.end ?? (markEnd + rec.markTermNS)
+        heap.append((ms(rec.start), Double(rec.heapStart) / 1_048_576))
+        heap.append((ms(markEnd), Double(rec.heapEnd) / 1_048_576))
+        heap.append((ms(end), Double(rec.heapMarked) / 1_048_576))
+        cycles.append((ms(rec.start), ms(end)))
+    }
+    return (m, RunProfile(mmu: mu.curve(windows: mu.standardWindows()), pausesUS: pauses, heap: heap, cycles: cycles), pauses)
+}
+
+/// Runs heap workloads: every selected workload x procs x collector, `repeats` timed runs
+/// plus one floating-garbage run each.
+enum HeapBench {
+    static func run(_ workloads: [HeapWorkload], _ o: Options) -> [BenchResult] {
+        var out: [BenchResult] = []
+        let collectors = o.collectors
+        for wl in workloads where o.workloads.isEmpty || o.workloads.contains(wl.name) {
+            for p in o.procs {
+                var group: [BenchResult] = []
+                let base = RunSettings(collector: .markSweep, procs: p, quick: o.quick, depth: o.depth)
+                if let b = wl.baseline {
+                    let (m, r, runs) = measure(repeats: o.repeats, warmup: false) { b(base) }
+                    group.append(BenchResult(suite: wl.suite, workload: wl.name, collector: "arc", procs: p,
+                                             metrics: m, ranges: r, repeats: o.repeats, runs: runs))
+                    progress(wl, "arc", p, m)
+                }
+                for c in collectors {
+                    var s = base
+                    s.collector = c
+                    var runs: [[String: Double]] = []
+                    var profile: RunProfile?
+                    var pauses: [Double] = []
+                    for i in 0..<o.repeats {
+                        let (m, prof, ps) = collectMetrics(wl.run(s), procs: p, profile: i == 0)
+                        runs.append(m)
+                        pauses += ps
+                        if let prof { profile = prof }
+                    }
+                    profile?.pausesUS = pauses
+                    var fs = s
+                    fs.measureFloating = true
+                    let (fm, _, _) = collectMetrics(wl.run(fs), procs: p, profile: false)
+                    let (med, rng) = summarise(runs)
+                    var res = BenchResult(suite: wl.suite, workload: wl.name, collector: c.rawValue, procs: p,
+                                          metrics: med, ranges: rng, repeats: o.repeats, runs: runs, floatingRun: fm, profile: profile)
+                    if let f = fm["floating_garbage_pct"] { res.metrics["floating_garbage_pct"] = f }
+                    group.append(res)
+                    progress(wl, c.rawValue, p, res.metrics)
+                }
+                out += withRatios(group)
+            }
+        }
+        return out
+    }
+
+    /// Adds `wall_x_best` (wall time / the best wall time of the group) to every row.
+    static func withRatios(_ group: [BenchResult]) -> [BenchResult] {
+        guard let best = group.compactMap({ $0.metrics["wall_ms"] }).filter({ $0 > 0 }).min() else { return group }
+        return group.map { r in
+            var r = r
+            if let w = r.metrics["wall_ms"] { r.metrics["wall_x_best"] = w / best }
+            return r
+        }
+    }
+
+    static func progress(_ wl: HeapWorkload, _ c: String, _ p: Int, _ m: [String: Double]) {
+        let line = "  \(wl.suite)/\(wl.name) \(c) procs=\(p): wall \(fmt(m["wall_ms"] ?? 0)) ms, "
+            + "pause max \(fmt(m["pause_max_us"] ?? 0)) us\n"
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+}
