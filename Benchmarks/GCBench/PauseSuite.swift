@@ -18,10 +18,62 @@ enum PauseSuite {
          })]
     }
 
+    /// With `--live N` / `--goroutines N`: the workloads at N and N/10, named by size, for
+    /// the growth experiments (a filter `--workload live-churn` still selects them).
+    static func workloads(_ o: Options) -> [HeapWorkload] {
+        var ws: [HeapWorkload] = []
+        if let l = o.liveObjects {
+            for n in [l, max(1, l / 10)] {
+                ws.append(HeapWorkload(suite: "pause", name: "live-churn L=\(n)", run: { s in
+                    liveChurn(s, live: n, opsPerGoroutine: 400_000)
+                }))
+            }
+        } else {
+            ws.append(heapWorkloads[0])
+        }
+        if let g = o.stackGoroutines {
+            for n in [g, max(1, g / 10)] {
+                ws.append(HeapWorkload(suite: "pause", name: "stacks G=\(n)", run: { s in
+                    stacks(s, goroutines: n, opsPerGoroutine: 800)
+                }))
+            }
+        } else {
+            ws.append(heapWorkloads[1])
+        }
+        return ws
+    }
+
     static func run(_ o: Options) -> [BenchResult] {
-        var out = HeapBench.run(heapWorkloads, o)
+        var filtered = o
+        filtered.workloads = o.workloads.flatMap { w in
+            [w] + workloads(o).map(\.name).filter { $0.hasPrefix(w + " ") }
+        }
+        var out = HeapBench.run(workloads(o), filtered)
+        // Growth of pauses between the two sizes of each experiment.
+        func growth(_ prefix: String, _ c: String, _ metric: String) -> (Double, Double, String, String)? {
+            let names = workloads(o).map(\.name).filter { $0.hasPrefix(prefix + " ") }
+            guard names.count == 2,
+                  let big = out.last(where: { $0.workload == names[0] && $0.collector == c && $0.procs == 2 }),
+                  let small = out.last(where: { $0.workload == names[1] && $0.collector == c && $0.procs == 2 }) else { return nil }
+            return (big.metrics[metric] ?? 0, small.metrics[metric] ?? 0, names[0], names[1])
+        }
+        if let (b, s, bn, sn) = growth("live-churn", "hybrid", "pause_p99_us"),
+           let i = out.lastIndex(where: { $0.workload == bn && $0.collector == "hybrid" && $0.procs == 2 }) {
+            let g = b / max(s, 0.001)
+            out[i].notes.append("hybrid pause p99 grows \(String(format: "%.2f", g))x from \(sn) to \(bn) (target <= 1.5: \(g <= 1.5 ? "met" : "MISSED"))")
+        }
+        if let (b, s, bn, sn) = growth("live-churn", "markSweep", "pause_max_us"),
+           let i = out.lastIndex(where: { $0.workload == bn && $0.collector == "markSweep" && $0.procs == 2 }) {
+            out[i].notes.append("markSweep pause max grows \(String(format: "%.1f", b / max(s, 0.001)))x from \(sn) to \(bn)")
+        }
+        for c in ["insertion", "hybrid"] {
+            if let (b, s, bn, sn) = growth("stacks", c, "pause_max_us"),
+               let i = out.lastIndex(where: { $0.workload == bn && $0.collector == c && $0.procs == 2 }) {
+                out[i].notes.append("\(c) pause max \(fmt(s)) us at \(sn) -> \(fmt(b)) us at \(bn)")
+            }
+        }
         // The hybrid collector's pause targets (live-churn, procs 2).
-        if let i = out.lastIndex(where: { $0.workload == "live-churn" && $0.collector == "hybrid" && $0.procs == 2 }) {
+        if let i = out.firstIndex(where: { $0.workload.hasPrefix("live-churn") && $0.collector == "hybrid" && $0.procs == 2 }) {
             let p99 = out[i].metrics["pause_p99_us"] ?? 0, mx = out[i].metrics["pause_max_us"] ?? 0
             out[i].notes.append("hybrid live-churn procs 2: pause p99 \(fmt(p99)) us (target <= 100: \(p99 <= 100 ? "met" : "MISSED")), "
                 + "max \(fmt(mx)) us (target <= 500: \(mx <= 500 ? "met" : "MISSED"))")

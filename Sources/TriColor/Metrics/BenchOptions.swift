@@ -24,6 +24,10 @@ public struct BenchOptions: Sendable, Equatable {
     public var depth: Int?
     /// --help was given: print `usage` and exit 0.
     public var help = false
+    /// `--live N`: run live-churn at N and N/10 live objects (the pause-growth experiment).
+    public var liveObjects: Int?
+    /// `--goroutines N`: run stacks at N and N/10 goroutines (the re-scan experiment).
+    public var stackGoroutines: Int?
 
     public init() {}
 
@@ -32,7 +36,7 @@ public struct BenchOptions: Sendable, Equatable {
         """
         usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--collector NAME[,NAME]]
                        [--procs N[,N]] [--repeat N] [--quick] [--depth N] [--small-stacks]
-                       [--json FILE] [--csv FILE] [--out DIR] [--trace FILE]
+                       [--live N] [--goroutines N] [--json FILE] [--csv FILE] [--out DIR] [--trace FILE]
           --suite       suites to run (default all): \(suites.joined(separator: ", "))
           --workload    workloads to run (default all): \(workloads.joined(separator: ", "))
           --collector   collectors (default: \(CollectorKind.safe.map(\.rawValue).joined(separator: ", ")));
@@ -41,6 +45,8 @@ public struct BenchOptions: Sendable, Equatable {
           --repeat      timed runs per configuration (default 3; median and min-max reported)
           --quick       small sizes and short runs (a smoke test)
           --depth N     binary-trees depth (default 14)
+          --live N      pause suite: live-churn at N and N/10 live objects (default one size, 200,000)
+          --goroutines N  pause suite: stacks at N and N/10 goroutines (default one size, 2,000)
           --json FILE   every metric of every run, plus per-configuration summaries
           --csv FILE    every metric of every run, one row per run
           --out DIR     SVG plots: MMU curves, pause histograms, heap over time
@@ -105,6 +111,8 @@ public struct BenchOptions: Sendable, Equatable {
                 guard let n = Int(try value(a)), (4...24).contains(n) else { throw BenchUsageError("--depth wants 4...24") }
                 o.depth = n
             case "--quick": o.quick = true
+            case "--live": o.liveObjects = try positive(try value(a), a)
+            case "--goroutines": o.stackGoroutines = try positive(try value(a), a)
             case "--small-stacks": o.smallStacks = true
             case "--json": o.jsonPath = try value(a)
             case "--csv": o.csvPath = try value(a)
