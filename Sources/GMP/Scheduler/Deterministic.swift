@@ -141,6 +141,8 @@ final class DeterministicState: @unchecked Sendable {
     unowned(unsafe) var forced: Goroutine?
     let strategy: ScheduleStrategy
     var choices: [Int] = []
+    /// Scratch buffer for the candidates' ids (reused by every decision).
+    var ids: [Int64] = []
     var steps = 0
     let maxSteps: Int
     var virtualNow: Int64 = 0
@@ -166,11 +168,17 @@ final class DeterministicState: @unchecked Sendable {
     func makeRunnable(_ g: Goroutine) { runnable.append(g) }
 
     /// One decision among `candidates`; records it unless forced.
-    func choose(_ candidates: [Goroutine], running: Goroutine?) -> Int {
+    /// One decision among `first` (the running goroutine at a safe point, if any) followed
+    /// by `rest`; builds only the id list the strategy needs (no array of goroutines).
+    func choose(first: Goroutine?, rest: [Goroutine]) -> Int {
         steps += 1
         virtualNow += 1_000
-        if candidates.count == 1 { return 0 }
-        let c = strategy.pick(candidates.map(\.id), running: running?.id, step: steps)
+        let n = rest.count + (first == nil ? 0 : 1)
+        if n == 1 { return 0 }
+        ids.removeAll(keepingCapacity: true)
+        if let first { ids.append(first.id) }
+        for g in rest { ids.append(g.id) }
+        let c = strategy.pick(ids, running: first?.id, step: steps)
         choices.append(c)
         return c
     }
@@ -181,7 +189,7 @@ final class DeterministicState: @unchecked Sendable {
         sched.releaseExpiredTimersDet()
         if forceSwitch {
             if runnable.isEmpty { return }
-            let k = choose(runnable, running: nil)
+            let k = choose(first: nil, rest: runnable)
             forced = runnable.remove(at: k)
             trace.append(forced!.id)
             g.mcall(.yield)
@@ -192,7 +200,7 @@ final class DeterministicState: @unchecked Sendable {
             virtualNow += 1_000
             return
         }
-        let k = choose([g] + runnable, running: g)
+        let k = choose(first: g, rest: runnable)
         if k == 0 {
             trace.append(g.id)
             return
@@ -244,7 +252,7 @@ extension Scheduler {
                 fail(.deadlock(goroutineReport()))
                 return nil
             }
-            let k = det.choose(det.runnable, running: nil)
+            let k = det.choose(first: nil, rest: det.runnable)
             let g = det.runnable.remove(at: k)
             det.trace.append(g.id)
             return (g, false)

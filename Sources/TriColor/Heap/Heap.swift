@@ -59,6 +59,10 @@ public final class Heap: @unchecked Sendable {
     let gcCycle = Atomic<UInt32>(0)
     /// Class at which `sweepOne` starts looking. A hint, relaxed.
     let sweepCursor = Atomic<Int>(1)
+    /// The sweepgen for which a full `sweepOne` pass found nothing left to sweep (no new
+    /// unswept span can appear until sweepgen moves), so later calls return at once instead
+    /// of locking every central list. Acquire/release.
+    let sweptThrough = Atomic<UInt32>(0)
     /// Limit on span bytes in use, in pages. Relaxed; see `limitBytes`.
     let limitPages: Atomic<Int>
 

@@ -132,6 +132,7 @@ extension Heap {
     @discardableResult
     public func sweepOne() -> Bool {
         let sg = sweepgen.load(ordering: .acquiring)
+        if sweptThrough.load(ordering: .acquiring) == sg { return false }
         let start = sweepCursor.load(ordering: .relaxed)
         for k in 0..<SizeClasses.count {
             let cls = (start + k) % SizeClasses.count
@@ -142,6 +143,7 @@ extension Heap {
                 return true
             }
         }
+        sweptThrough.store(sg, ordering: .releasing)
         return false
     }
 
