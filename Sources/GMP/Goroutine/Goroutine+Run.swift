@@ -18,6 +18,9 @@ public func go(_ body: @escaping () throws -> Void) {
     withG(UInt(bitPattern: raw)) { g in
         g.schedU._withUnsafeGuaranteedRef { $0.spawn(body, parent: g) }
     }
+    // `go` is a safe point (after the child exists), as a function call is in Go before
+    // 1.14: a loop that only spawns must not hold off a stop-the-world.
+    Goroutine.safePoint()
 }
 
 /// Like `go(_:)`, but calls `prepare` with the new goroutine before it can run (on the
@@ -32,6 +35,7 @@ public func go(prepare: (Goroutine) -> Void, _ body: @escaping () throws -> Void
             g.schedU._withUnsafeGuaranteedRef { $0.spawn(body, parent: g, prepare: prepare) }
         }
     }
+    Goroutine.safePoint()
 }
 
 extension Scheduler {
@@ -45,7 +49,6 @@ extension Scheduler {
         if let prepare { prepare(gFrom(ng)) }
         if deterministic {
             det!.makeRunnable(gFrom(ng))
-            Goroutine.safePoint()
             return
         }
         g.mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in

@@ -2,7 +2,7 @@
 //
 // Safe points and Ref validity. A collection can only run while every goroutine is at a
 // safe point. The heap API's only safe point is `alloc` (before the object is allocated);
-// every scheduler operation is one too (channels, mutexes, yields, sleeps,
+// every scheduler operation is one too (`go`, channels, mutexes, yields, sleeps,
 // `Goroutine.safePoint()`). Loads, stores (the write barrier never stops a goroutine, as
 // in Go), globals, scalars and stack-slot access are not safe points. So:
 //
