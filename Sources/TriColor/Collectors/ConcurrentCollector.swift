@@ -81,6 +81,17 @@ final class ConcurrentCollector: Collector {
     /// Set in beginMark / finishMark by the cycle owner (world stopped).
     private var markStart: Int64 = 0
     private(set) var heapAtMarkEnd = 0
+    /// This cycle's stack epoch: a goroutine's stack is black (scanned this cycle) iff its
+    /// `collectorWord` equals it. Written in the sweep-termination pause; read by the barrier
+    /// and the stack scanner after the world restarts.
+    private(set) var stackEpoch: UInt64 = 0
+
+    /// Whether `g`'s stack has been scanned (is black) in the current cycle.
+    @inline(__always)
+    func isStackBlack(_ g: Goroutine) -> Bool { g.collectorWord == stackEpoch }
+
+    /// Makes a goroutine created while marking start black (its stack is empty).
+    func markNewGoroutineBlack(_ g: Goroutine) { g.collectorWord = stackEpoch }
     /// Counters of the last finished mark (cycle owner, world stopped).
     private(set) var lastBarrierCalls = 0
     private(set) var lastShades = 0
@@ -177,7 +188,9 @@ final class ConcurrentCollector: Collector {
         assistNS.store(0, ordering: .relaxed)
         steps.store(0, ordering: .relaxed)
         markStart = nanotime()
-        rt.scheduler.forEachGoroutine { $0.collectorWord = 0 }   // every stack grey
+        // Every stack is grey: a stack is black only while its collectorWord equals this
+        // cycle's epoch, so starting a cycle costs no pass over the goroutines.
+        stackEpoch = UInt64(heap.cycle)
         let gcw = rt.perP().gcw
         for i in 0..<heap.globalCount { shadeInto(heap.globals[i], gcw) }
         rt.extraRoots.forEach { shadeInto($0, gcw) }
@@ -240,7 +253,7 @@ final class ConcurrentCollector: Collector {
         if st == .dead || st == .idle { return }
         let roots = g.roots
         for i in 0..<roots.count { shadeInto(Ref(offset: roots[i]), gcw) }
-        g.collectorWord = 1
+        g.collectorWord = stackEpoch
         if fullChecks { checkInvariants(after: "scan of goroutine \(g.id)'s stack") }
     }
 
@@ -249,7 +262,7 @@ final class ConcurrentCollector: Collector {
         let me = Goroutine.current!
         var gs: [Goroutine] = []
         rt.scheduler.forEachGoroutine { gs.append($0) }
-        for g in gs where !g.isSystem && g.collectorWord == 0 {
+        for g in gs where !g.isSystem && !isStackBlack(g) {
             if g === me {
                 scanStack(g, rt.perP().gcw)
             } else {

@@ -30,7 +30,7 @@ extension ConcurrentCollector {
             case .never: break
             case .always: gcw.wbuf.append(new)
             case .ifStackGrey:
-                if let g = Goroutine.current, g.collectorWord == 0 { gcw.wbuf.append(new) }
+                if let g = Goroutine.current, !isStackBlack(g) { gcw.wbuf.append(new) }
             }
         }
         if gcw.wbuf.count >= (fullChecks ? 1 : 256) {

@@ -119,7 +119,9 @@ public final class TriColorRuntime: @unchecked Sendable {
         }
         scheduler.hooks.onSpawn = { [unowned self] _, child in
             // A goroutine created while marking starts with an empty stack: black.
-            if self.marking.load(ordering: .relaxed) { child.collectorWord = 1 }
+            if self.marking.load(ordering: .relaxed), let cc = self.collector as? ConcurrentCollector {
+                cc.markNewGoroutineBlack(child)
+            }
         }
         try scheduler.run { [unowned self] in
             // System goroutines are marked by the parent before they can run (the stack

@@ -54,7 +54,7 @@ final class OperationTrace: @unchecked Sendable {
         let held = slots.enumerated().map { "s\($0)=" + describe(rt, rt[$1]) }.joined(separator: " ")
         let globals = (0..<MutatorProgram.globals).map { "G\($0)=" + describe(rt, rt.global($0)) }.joined(separator: " ")
         // The goroutine's own stack colour while marking: grey until its stack is scanned.
-        let stack = rt.isMarking ? (Goroutine.current.map { $0.collectorWord != 0 } ?? false ? " stack:black" : " stack:grey") : ""
+        let stack = rt.isMarking ? (Goroutine.current.map { g in rt.concurrentCollector?.isStackBlack(g) ?? false } ?? false ? " stack:black" : " stack:grey") : ""
         lines.append(head + " [\(phase(rt))\(stack)]  " + held + "  " + globals)
     }
 
