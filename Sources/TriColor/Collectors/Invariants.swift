@@ -28,51 +28,52 @@ extension ConcurrentCollector {
 
     func checkInvariants(after what: String) {
         guard phase.load(ordering: .relaxed) != 0, invariant != .none else { return }
-        var black: [Ref] = [], grey: [Ref] = []
-        heap.forEachObject { r in
-            switch heap.color(of: r) {
-            case .black: black.append(r)
-            case .grey: grey.append(r)
-            case .white: break
+        // Pass 1: every black -> white edge. Usually there are none, and then neither
+        // invariant can be violated: no grey set or reachability is needed.
+        var edges: [(from: Ref, field: Int, to: Ref)] = []
+        heap.forEachObject { b in
+            guard heap.color(of: b) == .black else { return }
+            forEachField(b) { f, v in
+                if heap.color(of: v) == .white { edges.append((b, f, v)) }
             }
         }
+        if edges.isEmpty { return }
         func report(_ kind: String, _ from: Ref, _ field: Int, _ to: Ref) -> Never {
             gcFailure("\(kind) tri-colour invariant violated: black \(heap.describe(from)).field \(field) -> "
                 + "white \(heap.describe(to)); goroutine \(tc_tls_goid()), phase \(phaseName), "
                 + "step \(steps.load(ordering: .relaxed)) (after \(what)), collector \(self.kind), GC cycle \(heap.cycle)")
         }
-        switch invariant {
-        case .strong:
-            for b in black {
-                for f in 0..<heap.pointerFieldCount(of: b) {
-                    let v = heap.loadPointer(b, field: f)
-                    if !v.isNil && heap.color(of: v) == .white { report("strong", b, f, v) }
-                }
+        if invariant == .strong {
+            let e = edges[0]
+            report("strong", e.from, e.field, e.to)
+        }
+        // Weak: white objects reachable from grey heap objects through white objects.
+        var protected = Set<UInt64>()
+        var stack: [Ref] = []
+        heap.forEachObject { g in
+            guard heap.color(of: g) == .grey else { return }
+            forEachField(g) { _, v in
+                if heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
             }
-        case .weak:
-            // White objects reachable from grey heap objects through white objects.
-            var protected = Set<UInt64>()
-            var stack: [Ref] = []
-            for g in grey {
-                for f in 0..<heap.pointerFieldCount(of: g) {
-                    let v = heap.loadPointer(g, field: f)
-                    if !v.isNil && heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
-                }
+        }
+        while let w = stack.popLast() {
+            forEachField(w) { _, v in
+                if heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
             }
-            while let w = stack.popLast() {
-                for f in 0..<heap.pointerFieldCount(of: w) {
-                    let v = heap.loadPointer(w, field: f)
-                    if !v.isNil && heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
-                }
-            }
-            for b in black {
-                for f in 0..<heap.pointerFieldCount(of: b) {
-                    let v = heap.loadPointer(b, field: f)
-                    if !v.isNil && heap.color(of: v) == .white && !protected.contains(v.offset) { report("weak", b, f, v) }
-                }
-            }
-        case .none:
-            break
+        }
+        for e in edges where !protected.contains(e.to.offset) { report("weak", e.from, e.field, e.to) }
+    }
+
+    /// Calls `body` with each non-nil pointer field of `r`, read without checked-mode
+    /// validation (the checker walks objects the heap itself enumerated).
+    @inline(__always)
+    private func forEachField(_ r: Ref, _ body: (Int, Ref) -> Void) {
+        let n = ObjectHeader.pointerFields(heap.header(r))
+        let fields = (heap.arena + Int(truncatingIfNeeded: r.offset) + ObjectHeader.size).assumingMemoryBound(to: UInt.self)
+        for f in 0..<n {
+            let v = tc_load_relaxed(fields + f)
+            if v != 0 { body(f, Ref(offset: UInt64(v))) }
         }
     }
+
 }

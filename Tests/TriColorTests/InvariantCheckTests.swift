@@ -1,0 +1,55 @@
+import GMP
+import Testing
+@testable import TriColor
+
+/// The invariant checker itself: a black -> white edge made behind the barrier's back is
+/// reported as a strong-invariant violation under insertion, and as a weak-invariant
+/// violation under hybrid once no grey object protects the white one.
+@Suite struct InvariantCheckTests {
+    func run(_ kind: CollectorKind, cutGreyPath: Bool) -> SchedulerError? {
+        var c = RuntimeConfig()
+        c.collector = kind
+        c.arenaBytes = 1 << 30
+        c.checkLevel = .full
+        c.gogc = nil
+        c.scheduler = .deterministic(seed: 1)
+        c.scheduler.reportPanics = false
+        let rt = try! TriColorRuntime(c)
+        let t = rt.registerType(name: "T", pointerFields: 1)
+        do {
+            try rt.run {
+                let gc = rt.concurrentCollector!
+                rt.setGlobal(0, rt.alloc(t))                 // a
+                rt.setGlobal(1, rt.alloc(t))                 // b
+                rt.store(rt.global(1), 0, rt.alloc(t))       // b.0 = c
+                gc.stepBegin()
+                gc.stepScan(rt.global(0))                    // a black
+                let cRef = rt.load(rt.global(1), 0)
+                rt.heap.storePointerNoBarrier(rt.global(0), field: 0, cRef)   // black a -> white c, no barrier
+                if cutGreyPath { rt.heap.storePointerNoBarrier(rt.global(1), field: 0, nil) }
+                gc.checkInvariants(after: "test edit")
+                _ = gc.stepFinish()
+            }
+        } catch { return error }
+        return nil
+    }
+
+    @Test func strongInvariantViolationIsReported() {
+        guard case .panic(_, let m)? = run(.insertion, cutGreyPath: false) else {
+            Issue.record("no violation reported")
+            return
+        }
+        #expect(m.contains("strong tri-colour invariant violated: black 0x"))
+        #expect(m.contains("(T).field 0 -> white 0x") && m.contains("collector insertion") && m.contains("phase mark"))
+    }
+
+    @Test func weakInvariantHoldsWhileGreyProtectsThenFails() {
+        // b (grey) still reaches c: the weak invariant holds.
+        #expect(run(.hybrid, cutGreyPath: false) == nil)
+        guard case .panic(_, let m)? = run(.hybrid, cutGreyPath: true) else {
+            Issue.record("no violation reported")
+            return
+        }
+        #expect(m.contains("weak tri-colour invariant violated") && m.contains("collector hybrid"))
+    }
+}
