@@ -40,8 +40,8 @@ extension ScenarioFrame {
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" font-family=\"monospace\" font-size=\"12\">\n"
         out += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\"/></marker></defs>\n"
         out += "<rect width=\"100%\" height=\"100%\" fill=\"#f4f4f0\"/>\n"
-        out += "<text x=\"10\" y=\"20\" font-size=\"14\">\(Self.escape(title))</text>\n"
-        out += "<text x=\"10\" y=\"40\">\(Self.escape(statement))</text>\n"
+        out += "<text x=\"10\" y=\"20\" font-size=\"14\">\(xmlEscape(title))</text>\n"
+        out += "<text x=\"10\" y=\"40\">\(xmlEscape(statement))</text>\n"
         for e in edges {
             guard let (x1, y1) = pos[e.from], let (x2, y2) = pos[e.to] else { continue }
             out += Self.edgeSVG(x1: x1, y1: y1, x2: x2, y2: y2, r: r, field: e.field, loop: e.from == e.to)
@@ -52,29 +52,16 @@ extension ScenarioFrame {
             let text = n.colour == "black" ? "#fff" : "#111"
             let ty: Int = y + 4
             let ny: Int = y - r - 6
-            out += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"\(r)\" fill=\"\(fill)\" stroke=\"#111\" stroke-width=\"2\"><title>\(Self.escape(n.id)) \(Self.escape(n.colour))</title></circle>\n"
-            out += "<text x=\"\(x)\" y=\"\(ty)\" text-anchor=\"middle\" fill=\"\(text)\">\(Self.escape(n.type))</text>\n"
+            out += "<circle cx=\"\(x)\" cy=\"\(y)\" r=\"\(r)\" fill=\"\(fill)\" stroke=\"#111\" stroke-width=\"2\"><title>\(xmlEscape(n.id)) \(xmlEscape(n.colour))</title></circle>\n"
+            out += "<text x=\"\(x)\" y=\"\(ty)\" text-anchor=\"middle\" fill=\"\(text)\">\(xmlEscape(n.type))</text>\n"
             if !n.names.isEmpty {
-                out += "<text x=\"\(x)\" y=\"\(ny)\" text-anchor=\"middle\" font-weight=\"bold\">\(Self.escape(n.names.joined(separator: ",")))</text>\n"
+                out += "<text x=\"\(x)\" y=\"\(ny)\" text-anchor=\"middle\" font-weight=\"bold\">\(xmlEscape(n.names.joined(separator: ",")))</text>\n"
             }
         }
         out += "</svg>\n"
         return out
     }
 
-    static func escape(_ s: String) -> String {
-        var o = ""
-        for ch in s {
-            switch ch {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            default: o.append(ch)
-            }
-        }
-        return o
-    }
 
     /// One pointer: a straight arrow between rows, an arc below the row within a row, a small
     /// loop for a self-reference. (Plain Int arithmetic in locals keeps type checking fast.)
