@@ -39,36 +39,20 @@ import Testing
     /// A goroutine blocked in `blockingCall` hands its P off at once: at GOMAXPROCS=1 other
     /// goroutines keep running during the call.
     @Test func blockingCallHandsOffP() throws {
-        let progressDuringCall = Box(0)
-        var c = SchedulerConfig()
-        c.procs = 1
-        try Scheduler.run(c) {
-            let inCall = Atomic<Bool>(false), callDone = Atomic<Bool>(false)
-            let wg = WaitGroup()
-            wg.add(2)
-            go {
-                Scheduler.blockingCall {
-                    inCall.store(true, ordering: .releasing)
-                    usleep(200_000)
-                }
-                callDone.store(true, ordering: .releasing)
-                wg.done()
-            }
-            go {
-                while !inCall.load(ordering: .acquiring) { Goroutine.yield() }
-                while !callDone.load(ordering: .acquiring) {
-                    progressDuringCall.value += 1
-                    Goroutine.yield()
-                }
-                wg.done()
-            }
-            wg.wait()
-        }
-        #expect(progressDuringCall.value > 100)
+        let (progress, _) = try progressDuringCall { Scheduler.blockingCall($0) }
+        #expect(progress > 100)
     }
 
     /// A plain `syscall` keeps its P, but sysmon retakes it when other work is waiting.
     @Test func sysmonRetakesPFromSyscall() throws {
+        let (progress, s) = try progressDuringCall { Scheduler.syscall($0) }
+        #expect(progress > 100)
+        #expect(s.stats.syscallRetakes.load(ordering: .relaxed) >= 1)
+    }
+
+    /// At GOMAXPROCS=1, one goroutine blocks its thread for 200 ms inside `call`; returns how
+    /// many times another goroutine ran meanwhile, and the scheduler.
+    func progressDuringCall(_ call: @escaping @Sendable (() -> Void) -> Void) throws -> (Int, Scheduler) {
         let progress = Box(0)
         var c = SchedulerConfig()
         c.procs = 1
@@ -78,7 +62,7 @@ import Testing
             let wg = WaitGroup()
             wg.add(2)
             go {
-                Scheduler.syscall {
+                call {
                     inCall.store(true, ordering: .releasing)
                     usleep(200_000)
                 }
@@ -95,8 +79,7 @@ import Testing
             }
             wg.wait()
         }
-        #expect(progress.value > 100)
-        #expect(s.stats.syscallRetakes.load(ordering: .relaxed) >= 1)
+        return (progress.value, s)
     }
 
     /// Goroutines migrate between threads at GOMAXPROCS=2 while running Swift code that

@@ -1,34 +1,22 @@
-import GMP
-import Testing
 import Foundation
+import Testing
 @testable import TriColor
 
-/// Soak (TRICOLOR_SOAK=1): 3,000 short runtimes on 2 Ps, cycling the safe concurrent
-/// collectors with checkmark on, each ending in an explicit collection. Any deadlock,
-/// lost object or panic fails the run with the iteration number.
+/// Soak (TRICOLOR_SOAK=1): 3,000 runs of the README example on 2 Ps, cycling the safe
+/// concurrent collectors with checkmark on, each ending in an explicit collection. Any
+/// deadlock, lost object or panic fails the run with the iteration number.
 @Test(.enabled(if: ProcessInfo.processInfo.environment["TRICOLOR_SOAK"] != nil))
 func runtimeSoak() throws {
     for i in 0..<3_000 {
-        var config = RuntimeConfig()
-        config.collector = [.hybrid, .insertion, .deletion][i % 3]
-        config.checkLevel = .cheap
-        config.arenaBytes = 1 << 30
-        config.scheduler.procs = 2
-        let rt = try TriColorRuntime(config)
-        let node = rt.registerType(name: "Node", pointerFields: 2, scalarBytes: 8)
+        let collector: CollectorKind = [.hybrid, .insertion, .deletion][i % 3]
         do {
-            try rt.run {
-                let head = rt.push(nil)
-                for i in 0..<1_000 {
-                    let n = rt.alloc(node)
-                    rt.storeScalar(Int64(i), into: n, at: 0)
-                    rt.store(n, 0, rt[head])
-                    rt[head] = n
-                }
-                rt.collect()
+            let (_, live) = try runReadmeHeapExample(collector: collector, procs: 2)
+            if live != 1_000 {
+                Issue.record("iteration \(i) (\(collector)): \(live) live objects, want 1000")
+                return
             }
         } catch {
-            Issue.record("iteration \(i): \(error)")
+            Issue.record("iteration \(i) (\(collector)): \(error)")
             return
         }
     }
