@@ -56,7 +56,7 @@ enum BinaryTrees {
         /// d while its subtrees allocate; siblings reuse it, since a finished node is linked
         /// into its parent (rooted by the slot one level up) before the next allocation. A
         /// leaf needs no slot: nothing allocates between its allocation and that link.
-        func build(_ d: Int, _ levels: UnsafeBufferPointer<StackSlot>) -> Ref {
+        @Sendable func build(_ d: Int, _ levels: UnsafeBufferPointer<StackSlot>) -> Ref {
             let n = rt.alloc(node)
             if d == 0 { return n }
             let slot = levels[d]
@@ -67,13 +67,13 @@ enum BinaryTrees {
             rt.store(rt[slot], 1, r)
             return rt[slot]
         }
-        func build(_ d: Int) -> Ref {
+        @Sendable func build(_ d: Int) -> Ref {
             rt.withFrame {
                 let levels = (0...d).map { _ in rt.push(nil) }
                 return levels.withUnsafeBufferPointer { build(d, $0) }
             }
         }
-        func check(_ t: Ref) -> Int {
+        @Sendable func check(_ t: Ref) -> Int {
             let l = rt.load(t, 0)
             if l.isNil { return 1 }
             return 1 + check(l) + check(rt.load(t, 1))

@@ -32,7 +32,7 @@ enum EllisKovac {
         let nodesBuilt = Box(0)
 
         /// Gives `n` (reachable from a root) two new children, recursively, to depth `d`.
-        func populate(_ d: Int, _ n: Ref) {
+        @Sendable func populate(_ d: Int, _ n: Ref) {
             if d <= 0 { return }
             let l = rt.alloc(node)      // n stays valid: it is reachable
             rt.store(n, 0, l)
@@ -42,7 +42,7 @@ enum EllisKovac {
             populate(d - 1, rt.load(n, 1))
         }
         /// Builds a tree bottom-up; the result is valid until the next safe point.
-        func makeTree(_ d: Int) -> Ref {
+        @Sendable func makeTree(_ d: Int) -> Ref {
             if d <= 0 { return rt.alloc(node) }
             return rt.withFrame {
                 let l = rt.push(makeTree(d - 1))
@@ -53,7 +53,7 @@ enum EllisKovac {
                 return n
             }
         }
-        func count(_ t: Ref) -> Int {
+        @Sendable func count(_ t: Ref) -> Int {
             if t.isNil { return 0 }
             return 1 + count(rt.load(t, 0)) + count(rt.load(t, 1))
         }

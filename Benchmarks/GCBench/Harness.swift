@@ -110,7 +110,7 @@ func printTables(_ results: [BenchResult]) {
 }
 
 /// Runs `body` as the main goroutine of a fresh scheduler and returns its wall time.
-func runScheduler(procs: Int, smallStacks: Bool = false, _ body: @escaping () -> Void) -> Double {
+func runScheduler(procs: Int, smallStacks: Bool = false, _ body: @escaping @Sendable () -> Void) -> Double {
     var c = smallStacks ? SchedulerConfig.smallStacks : SchedulerConfig()
     c.procs = procs
     let t0 = nanotime()

@@ -22,7 +22,7 @@ enum WriteHeavy {
         let writes = Atomic<Int>(0)
 
         /// Node i (reachable through the directory, so valid across safe points).
-        func nodeAt(_ i: Int) -> Ref {
+        @Sendable func nodeAt(_ i: Int) -> Ref {
             rt.load(rt.load(rt.global(0), i / chunk), i % chunk)
         }
         do {

@@ -2,7 +2,7 @@ import Testing
 @testable import GMP
 
 @Suite struct ChannelTests {
-    func run(procs: Int = 2, _ body: @escaping () throws -> Void) throws {
+    func run(procs: Int = 2, _ body: @escaping @Sendable () throws -> Void) throws {
         var c = SchedulerConfig()
         c.procs = procs
         try Scheduler.run(c, body)
@@ -137,8 +137,8 @@ import Testing
     @Test func primeSieve() throws {
         let primes = Box<[Int]>([])
         try run {
-            func generate(_ ch: Channel<Int>) { var i = 2; while true { ch.send(i); i += 1 } }
-            func filter(_ src: Channel<Int>, _ dst: Channel<Int>, _ prime: Int) {
+            @Sendable func generate(_ ch: Channel<Int>) { var i = 2; while true { ch.send(i); i += 1 } }
+            @Sendable func filter(_ src: Channel<Int>, _ dst: Channel<Int>, _ prime: Int) {
                 while true {
                     let i = src.receive()!
                     if i % prime != 0 { dst.send(i) }

@@ -5,7 +5,7 @@ import Testing
 @Suite struct CrashTests {
     @Test func stackOverflowNamesGoroutine() async {
         await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
-            @inline(never) func recurse(_ n: Int) -> Int {
+            @inline(never) @Sendable func recurse(_ n: Int) -> Int {
                 var pad = (n, n, n, n, n, n, n, n)
                 withUnsafeMutablePointer(to: &pad) { _ = $0 }
                 return n == Int.max ? 0 : recurse(n + 1) + pad.0

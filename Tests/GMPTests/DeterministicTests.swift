@@ -3,7 +3,7 @@ import Testing
 
 /// A small racy program: three goroutines append to a shared log through yields and
 /// channel operations. Its output depends entirely on the interleaving.
-func racyProgram(_ log: Box<[Int]>) -> () throws -> Void {
+func racyProgram(_ log: Box<[Int]>) -> @Sendable () throws -> Void {
     return {
         let ch = Channel<Int>(capacity: 16)
         let wg = WaitGroup()

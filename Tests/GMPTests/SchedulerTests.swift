@@ -190,18 +190,18 @@ import Testing
         try Scheduler.run(c) {
             let mu = GoMutex()
             let wg = WaitGroup()
-            var inside = 0
+            let inside = Box(0)  // guarded by mu
             for _ in 0..<20 {
                 wg.add(1)
                 go {
                     for _ in 0..<100 {
                         mu.withLock {
-                            inside += 1
-                            maxInside.value = max(maxInside.value, inside)
+                            inside.value += 1
+                            maxInside.value = max(maxInside.value, inside.value)
                             let v = counter.value
                             Goroutine.yield()  // park-free yield inside the critical section
                             counter.value = v + 1
-                            inside -= 1
+                            inside.value -= 1
                         }
                     }
                     wg.done()

@@ -53,3 +53,22 @@ import Testing
         #expect(m.contains("weak tri-colour invariant violated") && m.contains("collector hybrid"))
     }
 }
+
+/// `.full` walks the heap between steps, which is only sound with one goroutine running at a
+/// time: on 2 Ps with real threads the runtime refuses it, saying why and what to use.
+@Test func fullChecksOnTwoRealPsAreRefused() {
+    var c = RuntimeConfig()
+    c.arenaBytes = 1 << 26
+    c.checkLevel = .full
+    c.scheduler.procs = 2
+    #expect {
+        _ = try TriColorRuntime(c)
+    } throws: { error in
+        guard case .invalidConfiguration(let m) = error as? HeapError else { return false }
+        return m.contains("procs = 2") && m.contains("deterministic") && m.contains(".cheap")
+    }
+    c.scheduler.procs = 1
+    #expect(throws: Never.self) { _ = try TriColorRuntime(c) }
+    c.scheduler = .deterministic(seed: 1)
+    #expect(throws: Never.self) { _ = try TriColorRuntime(c) }
+}

@@ -11,7 +11,7 @@ import Synchronization
 /// Starts a new goroutine running `body` (Go's `go` statement). Must be called from a
 /// goroutine. The new goroutine runs next on this P (runnext) and inherits its time slice.
 /// If `body` throws, the whole program stops as if the goroutine panicked.
-public func go(_ body: @escaping () throws -> Void) {
+public func go(_ body: @Sendable @escaping () throws -> Void) {
     guard let raw = tc_tls_g() else {
         preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
     }
@@ -26,7 +26,7 @@ public func go(_ body: @escaping () throws -> Void) {
 /// Like `go(_:)`, but calls `prepare` with the new goroutine before it can run (on the
 /// parent, so the child's roots can be filled in race-free: a collector uses it to hand
 /// Refs from the parent's stack to the child's).
-public func go(prepare: (Goroutine) -> Void, _ body: @escaping () throws -> Void) {
+public func go(prepare: (Goroutine) -> Void, _ body: @Sendable @escaping () throws -> Void) {
     guard let raw = tc_tls_g() else {
         preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
     }

@@ -85,6 +85,10 @@ public final class Scheduler: @unchecked Sendable {
     let exitNote = Note()
     /// Threads (Ms and sysmon) still running; run() waits for zero.
     let liveThreads = Atomic<Int>(0)
+    /// Threads without a P between taking a goroutine out of a wait structure and putting it
+    /// on a run queue (`Parker.unpark` from a plain thread or sysmon); `checkdead` counts
+    /// them as running Ms. Sequentially consistent.
+    let wakesInFlight = Atomic<Int>(0)
     /// The first failure (lock).
     var failure: SchedulerError?
     let startTime = nanotime()
@@ -123,14 +127,14 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Runs `main` as the main goroutine on a fresh scheduler and returns when it returns.
     public static func run(_ config: SchedulerConfig = .fromEnvironment(),
-                           _ main: @escaping () throws -> Void) throws(SchedulerError) {
+                           _ main: @Sendable @escaping () throws -> Void) throws(SchedulerError) {
         try Scheduler(config).run(main)
     }
 
     /// Runs `main` as the main goroutine and blocks the calling thread until it returns.
     /// Throws on deadlock, on a goroutine panic, or on a resource limit. A scheduler runs
     /// once.
-    public func run(_ main: @escaping () throws -> Void) throws(SchedulerError) {
+    public func run(_ main: @Sendable @escaping () throws -> Void) throws(SchedulerError) {
         precondition(!started.exchange(true, ordering: .acquiringAndReleasing),
                      "Scheduler.run called twice: a scheduler runs once; create a new one")
         tc_signals_install()
@@ -474,10 +478,13 @@ public final class Scheduler: @unchecked Sendable {
     // MARK: - Deadlock detection (Go's checkdead)
 
     /// Requires lock. Called when an M parks: if no M is running and nothing can wake a
-    /// goroutine, the program is deadlocked.
+    /// goroutine, the program is deadlocked. Every wake-up comes from a running M, from a
+    /// timer (pending in the heap, or moved to a queue under this lock), or from a thread
+    /// counted in `wakesInFlight`; the rules that make this complete are in
+    /// FindRunnable.swift's opening comment.
     func checkdead() {
         if shuttingDown.load(ordering: .relaxed) || failure != nil { return }
-        let running = mcount - midle.count
+        let running = mcount - midle.count + wakesInFlight.load(ordering: .sequentiallyConsistent)
         if running > 0 { return }
         if runqsize > 0 || timers.count > 0 { return }
         for p in allp where !p.runqEmpty { return }

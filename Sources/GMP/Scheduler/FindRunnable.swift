@@ -8,10 +8,28 @@ import Synchronization
 // (3) the global queue, taking a fair batch (globrunqget); (4) steal: four rounds over the
 // other Ps in random order taking half of a victim's queue, runnext only in the last round.
 // Only some Ms may spin (look for work) at once: a non-spinning M becomes spinning only
-// while 2 x spinning < busy Ps, which bounds the CPU wasted on futile stealing. Before
-// parking, an M that was spinning re-checks every run queue *after* leaving the spinning
-// state: work submitted by a readier that saw nmspinning > 0 (and so did not wake anyone)
-// is then picked up, which is the race Go's "spinning M" protocol is careful about.
+// while 2 x spinning < busy Ps, which bounds the CPU wasted on futile stealing.
+//
+// No wake-up is lost, by these rules (the argument `checkdead` relies on):
+//   * A readier holding a P puts the goroutine on that P's queue; the P's own M will run
+//     it, and `wakep` only adds parallelism.
+//   * A readier without a P (sysmon firing timers, a thread in a syscall) puts it on the
+//     global queue under `lock` and starts an M on an idle P itself (`startIdle`): it does
+//     not rely on a spinning M, which may have looked already. From taking the goroutine
+//     out of its wait structure until it is queued, such a readier is either under `lock`
+//     or counted in `wakesInFlight`, which `checkdead` counts as a running M.
+//   * Channels, GoMutex, WaitGroup, select and ParkingSpot wake only from goroutines (on
+//     running Ms) or, for ParkingSpot, from `onIdle` on an M holding a P; the collector's
+//     sweeper, workers and coordinator wait on those primitives, so their wake-ups follow
+//     the rules above.
+//   * An M gives up its P only under `lock`, after seeing the global queue empty there.
+//   * An M that was spinning looks again, *after* leaving the spinning state, at every run
+//     queue, the global queue and idle-priority work (`recheckAfterSpinning`): work
+//     submitted by a readier that saw nmspinning > 0 (and so woke nobody) is picked up.
+//   * Expired timers move to a run queue either by an M holding a P (`checkTimers`: that
+//     M is not idle) or under `lock` (sysmon's `injectTimers`), and an idle M sleeps no
+//     longer than the earliest deadline; so while a timer is pending, in the heap or in
+//     flight, `checkdead` (which holds `lock`) sees it.
 
 extension Scheduler {
     /// `findRunnable` returning unretained bits (0 at shutdown) and whether the goroutine
@@ -112,20 +130,39 @@ extension Scheduler {
                 m.spinning = false
                 nmspinning.subtract(1, ordering: .sequentiallyConsistent)
             }
-            if wasSpinning {
-                for pp in allp where !pp.runqEmpty {
-                    let np = lock.withLock { pidleget() }
-                    if let np {
-                        acquirep(m, np)
-                        m.spinning = true
-                        nmspinning.add(1, ordering: .sequentiallyConsistent)
-                        continue top
-                    }
-                    break
+            if wasSpinning, let pp = recheckAfterSpinning(m) {
+                acquirep(m, pp.p)
+                if let g = pp.idleWork {
+                    g.casStatus(from: .waiting, to: .runnable)
+                    return (g, false)
                 }
+                m.spinning = true
+                nmspinning.add(1, ordering: .sequentiallyConsistent)
+                continue top
             }
             if !stopm(m) { return nil }
         }
+    }
+
+    /// The last look of an M that stopped spinning, before it parks (Go's checkRunqsNoP and
+    /// checkIdleGCNoP). A readier that saw `nmspinning > 0` woke nobody, trusting the spinning
+    /// M to find its work; that M may have looked before the work arrived. So after leaving
+    /// the spinning state it looks again at every run queue, the global queue and idle-priority
+    /// work, and if it finds any, takes an idle P for it. Returns that P and, for idle work,
+    /// the goroutine to run.
+    private func recheckAfterSpinning(_ m: Machine) -> (p: Processor, idleWork: Goroutine?)? {
+        let work = runqsize != 0 || allp.contains { !$0.runqEmpty }
+        if !work && hooks.onIdle == nil { return nil }
+        // One hold of `lock` from taking the P to giving it back: a stop-the-world takes
+        // idle Ps under `lock`, and a P that left the idle list in one critical section and
+        // returned in another would be missed by it and never stopped.
+        lock.lock()
+        defer { lock.unlock() }
+        guard let pp = pidleget() else { return nil }
+        if work { return (pp, nil) }
+        if let idle = hooks.onIdle, let g = idle(pp) { return (pp, g) }
+        pidleput(pp)
+        return nil
     }
 
     /// Four rounds over the other Ps in random order (Go's stealWork).
@@ -195,8 +232,22 @@ extension Scheduler {
             lock.lock()
             globrunqputBits(gBits(g))
             lock.unlock()
+            startIdle(1)
+            return
         }
         wakep()
+    }
+
+    /// Starts up to `n` Ms on idle Ps for goroutines just put on the global queue by a thread
+    /// without a P (Go's injectglist + startIdle). `wakep` would not do here: it defers to a
+    /// spinning M, and that M may already have looked at the global queue and be about to
+    /// park, so the goroutines would wait for the next M that happens to look.
+    func startIdle(_ n: Int) {
+        var started = 0
+        while started < n && npidle.load(ordering: .sequentiallyConsistent) > 0 {
+            startm(nil, spinning: false)
+            started += 1
+        }
     }
 
     /// Readies goroutines whose timers expired, onto `p`'s queue.

@@ -56,20 +56,22 @@ extension Scheduler {
     }
 
     /// Moves goroutines with expired timers to the global queue if no M picked them up.
+    /// Popping and queueing happen under `lock`, the lock `checkdead` holds, so the deadlock
+    /// check never sees a goroutine that has left the timer heap but is not yet runnable.
     private func injectTimers(now: Int64) -> Bool {
         guard let due = timers.nextDeadline(), due + 1_000_000 <= now || npidle.load(ordering: .relaxed) == procs else {
             return false
         }
-        let gs = timers.popExpired(now: now)
-        if gs.isEmpty { return false }
-        lock.withLock {
+        let n = lock.withLock { () -> Int in
+            let gs = timers.popExpired(now: now)
             for g in gs {
                 g.casStatus(from: .waiting, to: .runnable)
                 globrunqput(g)
             }
+            return gs.count
         }
-        for _ in 0..<min(gs.count, procs) { wakep() }
-        if npidle.load(ordering: .relaxed) == procs { startm(nil, spinning: false) }
+        if n == 0 { return false }
+        startIdle(n)
         return true
     }
 

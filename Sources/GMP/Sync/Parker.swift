@@ -35,9 +35,15 @@ public final class Parker: @unchecked Sendable {
     public func unpark() {
         lock.lock()
         if let g = waiter {
+            // Counted as a running M from before the waiter leaves this spot until it is on a
+            // run queue, so `checkdead` cannot see it nowhere (Go's incidlelocked(-1) around
+            // sysmon's injectglist). Matters when the caller is a thread without a P.
+            let s = g.sched
+            s.wakesInFlight.add(1, ordering: .sequentiallyConsistent)
             waiter = nil
             lock.unlock()
-            g.sched.ready(g)
+            s.ready(g)
+            s.wakesInFlight.subtract(1, ordering: .sequentiallyConsistent)
         } else {
             permit = true
             lock.unlock()

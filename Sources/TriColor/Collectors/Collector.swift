@@ -6,7 +6,7 @@ import GMP
 /// the mark phase: how a cycle is sequenced (what is stopped, when stacks are scanned) and,
 /// for concurrent collectors, the write barrier. Every collector, `markSweep` included,
 /// implements this protocol; none is a special case of the runtime.
-protocol Collector: AnyObject {
+protocol Collector: AnyObject, Sendable {
     var kind: CollectorKind { get }
 
     /// Runs one complete cycle on the calling goroutine, which holds the runtime's cycle

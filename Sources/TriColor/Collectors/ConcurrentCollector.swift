@@ -55,7 +55,10 @@ import CContext
 import GMP
 import Synchronization
 
-final class ConcurrentCollector: Collector {
+/// `@unchecked Sendable`: shared by the cycle's coordinator, its workers and every mutator;
+/// each mutable field is an atomic, guarded by a lock, or touched only with the world stopped
+/// or on the coordinator (each says which).
+final class ConcurrentCollector: Collector, @unchecked Sendable {
     unowned let rt: TriColorRuntime
     let kind: CollectorKind
     let plan: BarrierPlan
@@ -367,8 +370,9 @@ final class ConcurrentCollector: Collector {
             go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: nil) }; wg.done() }
         }
         if fractional > 0.001 {
+            let share = fractional
             wg.add(1)
-            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: fractional) }; wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: share) }; wg.done() }
         }
         return wg
     }

@@ -22,7 +22,10 @@
 
 import GMP
 
-final class MarkSweepCollector: Collector {
+/// `@unchecked Sendable`: shared by the cycle's coordinator, its workers and every mutator;
+/// each mutable field is an atomic, guarded by a lock, or touched only with the world stopped
+/// or on the coordinator (each says which).
+final class MarkSweepCollector: Collector, @unchecked Sendable {
     unowned let rt: TriColorRuntime
     let marker: MarkSweep
     var kind: CollectorKind { .markSweep }

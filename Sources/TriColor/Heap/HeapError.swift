@@ -16,6 +16,9 @@ public enum HeapError: Error, Equatable, Sendable, CustomStringConvertible {
     case arenaExhausted(arenaBytes: Int, requested: Int)
     /// The OS refused to reserve the arena.
     case reservationFailed(bytes: Int)
+    /// The configuration asks for something the runtime cannot do correctly; the message
+    /// says why and what to use instead.
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -26,6 +29,8 @@ public enum HeapError: Error, Equatable, Sendable, CustomStringConvertible {
             "heap arena exhausted: \(arenaBytes) bytes reserved, no free run of \(requested) bytes"
         case let .reservationFailed(bytes):
             "could not reserve a heap arena of \(bytes) bytes"
+        case let .invalidConfiguration(message):
+            "invalid runtime configuration: \(message)"
         }
     }
 }

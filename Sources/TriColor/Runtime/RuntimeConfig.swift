@@ -41,7 +41,10 @@ public enum CheckLevel: String, Sendable, Comparable {
     case off
     /// Checkmark at every mark termination, and checked Refs (stale-Ref detection).
     case cheap
-    /// As cheap, plus tri-colour invariant checks after every barrier and scan step.
+    /// As cheap, plus tri-colour invariant checks after every barrier and scan step. The
+    /// checks walk the heap while the program runs, so they need one goroutine running at a
+    /// time: procs = 1 or a deterministic scheduler. `TriColorRuntime.init` refuses `.full`
+    /// with more Ps on real threads.
     case full
 
     public static func < (a: CheckLevel, b: CheckLevel) -> Bool {

@@ -13,7 +13,7 @@ import Synchronization
 extension TriColorRuntime {
     /// Starts a goroutine whose stack slots hold `refs` (in order) before it runs; `body`
     /// receives those slots. While marking, the carried pointers are shaded.
-    public func go(carrying refs: [Ref], _ body: @escaping ([StackSlot]) -> Void) {
+    public func go(carrying refs: [Ref], _ body: @Sendable @escaping ([StackSlot]) -> Void) {
         _ = currentG("go(carrying:)")
         if marking.load(ordering: .relaxed) { collector.pointersMoved(refs) }
         GMP.go(prepare: { child in

@@ -60,7 +60,16 @@ public final class TriColorRuntime: @unchecked Sendable {
     let extraRoots = RootAreas()
 
     /// Creates the heap (reserving its arena) and the scheduler. Nothing runs until `run`.
+    /// - Throws: `HeapError` if the arena cannot be reserved, or `.invalidConfiguration` for
+    ///   `checkLevel = .full` on more than one P on real threads (see `CheckLevel.full`).
     public init(_ config: RuntimeConfig = .fromEnvironment()) throws(HeapError) {
+        if config.checkLevel == .full && config.scheduler.deterministic == nil && config.scheduler.procs > 1 {
+            throw .invalidConfiguration(
+                "checkLevel .full with procs = \(config.scheduler.procs) on real threads: the full checks walk the "
+                + "heap after every barrier and scan step, and goroutines on the other Ps would mutate it under "
+                + "the walk (violations that are not there). Use .full with procs = 1 or a deterministic "
+                + "scheduler (SchedulerConfig.deterministic(seed:)), or .cheap (checkmark every cycle) on more Ps")
+        }
         self.config = config
         var hc = HeapConfiguration()
         hc.arenaBytes = config.arenaBytes
@@ -92,7 +101,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// Runs `main` as the main goroutine (with the runtime's system goroutines beside it)
     /// and returns when it returns. Throws like `Scheduler.run`; a heap limit that a GC
     /// cannot relieve is a `.panic` naming the limit and the live size.
-    public func run(_ main: @escaping () throws -> Void) throws(SchedulerError) {
+    public func run(_ main: @Sendable @escaping () throws -> Void) throws(SchedulerError) {
         startTime = nanotime()
         lastCycleEnd.store(startTime, ordering: .relaxed)
         let period = config.forcedGCPeriodNS
