@@ -4,7 +4,7 @@ import GMP
 import Synchronization
 
 /// Suite `sched`: the scheduler's hot paths (context switch, run queue, channels, spawn)
-/// and how many parked goroutines fit.
+/// and the resident memory of parked goroutines.
 enum SchedSuite {
     static let workloads = ["yield-pingpong", "chan-pingpong", "spawn", "spawn-burst", "fanin", "live-goroutines", "raw-switch"]
 
@@ -17,6 +17,9 @@ enum SchedSuite {
                 var res = BenchResult(suite: "sched", workload: w, procs: p, metrics: m, ranges: r, repeats: o.repeats)
                 res.runs = runs
                 res.notes = notes(w, m)
+                if w == "live-goroutines", let parked = m["parked"], parked < Double(liveRequested(o)) {
+                    res.notes.append("only \(fmt(parked)) of the \(liveRequested(o)) goroutines spawned were parked when progress stalled")
+                }
                 out.append(res)
             }
         }
@@ -43,12 +46,14 @@ enum SchedSuite {
         case "spawn": return spawn(procs: procs, n: o.quick ? 100_000 : 1_000_000, inFlight: 1_000)
         case "spawn-burst": return spawn(procs: procs, n: o.quick ? 100_000 : 1_000_000, inFlight: nil)
         case "fanin": return fanin(procs: procs, goroutines: o.quick ? 1_000 : 10_000, sends: 100)
-        case "live-goroutines":
-            return liveGoroutines(procs: procs, n: o.smallStacks ? 1_000_000 : (o.quick ? 20_000 : 100_000), small: o.smallStacks)
+        case "live-goroutines": return liveGoroutines(procs: procs, n: liveRequested(o), small: o.smallStacks)
         case "raw-switch": return rawSwitch(n: o.quick ? 1_000_000 : 10_000_000)
         default: fatalError("unknown workload \(w)")
         }
     }
+
+    /// How many goroutines `live-goroutines` spawns (an input, not a result).
+    static func liveRequested(_ o: Options) -> Int { o.smallStacks ? 1_000_000 : (o.quick ? 20_000 : 100_000) }
 
     /// Two goroutines alternately yielding; one round trip = each yields once.
     static func yieldPingPong(procs: Int, n: Int) -> [String: Double] {
@@ -131,28 +136,59 @@ enum SchedSuite {
         return ["ns_per_message": elapsed.value / Double(goroutines * sends)]
     }
 
-    /// Parks `n` goroutines on a channel and measures resident memory per goroutine.
-    static func liveGoroutines(procs: Int, n: Int, small: Bool) -> [String: Double] {
-        let count = Box(0.0), bytes = Box(0.0)
+    /// Spawns `n` goroutines that each park receiving on one channel, and reports what it
+    /// measured once they are parked: `parked`, the goroutines the scheduler shows waiting in
+    /// that receive, and `rss_bytes_per_goroutine`, the growth of the resident set
+    /// (/proc/self/statm) from before the first spawn to then, over `parked`. If not all `n`
+    /// are parked when progress stalls for `stallNS`, the counts at that moment are reported.
+    static func liveGoroutines(procs: Int, n: Int, small: Bool, stallNS: Int64 = 5_000_000_000) -> [String: Double] {
+        let result = Box<[String: Double]>([:])
         _ = runScheduler(procs: procs, smallStacks: small) {
             let gate = Channel<Int>()
-            let started = WaitGroup()
+            let arrived = ParkCounter()
             let rss0 = tc_rss_bytes()
-            started.add(n)
             for _ in 0..<n {
                 go {
-                    started.done()
+                    arrived.value.wrappingAdd(1, ordering: .relaxed)
                     _ = gate.receive()
                 }
             }
-            started.wait()
-            // Every goroutine has run and is parked in receive.
+            let parked = waitParked(n, arrived: arrived, stallNS: stallNS)
             let rss1 = tc_rss_bytes()
-            count.value = Double(n)
-            bytes.value = Double(rss1 - rss0) / Double(n)
+            var m: [String: Double] = ["parked": Double(parked)]
+            if parked > 0, rss0 >= 0, rss1 >= 0 { m["rss_bytes_per_goroutine"] = Double(rss1 - rss0) / Double(parked) }
+            result.value = m
             gate.close()
         }
-        return ["count": count.value, "bytes_per_goroutine": bytes.value]
+        return result.value
+    }
+
+    /// Polls (sleeping 1 ms between looks) until `n` goroutines are parked in a channel
+    /// receive, or until neither `arrived` (incremented by each goroutine just before it
+    /// parks) nor the parked count has changed for `stallNS`. Returns the parked count last
+    /// seen. Call from a goroutine of the scheduler in question.
+    static func waitParked(_ n: Int, arrived: ParkCounter, stallNS: Int64) -> Int {
+        var last = (-1, -1)
+        var changed = nanotime()
+        while true {
+            let a = arrived.value.load(ordering: .relaxed)
+            let stalled = nanotime() - changed > stallNS
+            // Scanning every goroutine costs O(n): do it once all have arrived, or at a stall.
+            let p = a >= n || stalled ? parkedOnChannel() : last.1
+            if p >= n || stalled { return p }
+            if (a, p) != last { last = (a, p); changed = nanotime() }
+            Goroutine.sleep(nanoseconds: 1_000_000)
+        }
+    }
+
+    /// The goroutines of the calling goroutine's scheduler now parked in a channel receive.
+    static func parkedOnChannel() -> Int {
+        guard let me = Goroutine.current else { return 0 }
+        var k = 0
+        me.scheduler.forEachGoroutine { g in
+            if g !== me, g.currentStatus == .waiting, g.waitReason == .chanReceive { k += 1 }
+        }
+        return k
     }
 
     /// The bare register switch between two contexts, no scheduler (for reference).
@@ -176,6 +212,11 @@ enum SchedSuite {
         // Two switches per iteration (there and back).
         return ["ns_per_switch": dt / Double(2 * n)]
     }
+}
+
+/// A counter the goroutines of `live-goroutines` increment just before they park.
+final class ParkCounter: Sendable {
+    let value = Atomic<Int>(0)
 }
 
 /// A mutable cell shared with a goroutine body.

@@ -60,6 +60,70 @@ import Testing
         #expect(polylines[0].attributes["points"]!.split(separator: " ").count == 2 * bins.count + 2)
     }
 
+    /// Collects the content of every <text> element with its `class` attribute.
+    final class TextCollector: NSObject, XMLParserDelegate {
+        var texts: [(cls: String?, text: String)] = []
+        var open = false
+        func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                    attributes: [String: String] = [:]) {
+            guard name == "text" else { return }
+            texts.append((attributes["class"], ""))
+            open = true
+        }
+        func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+            if name == "text" { open = false }
+        }
+        func parser(_ parser: XMLParser, foundCharacters string: String) {
+            if open { texts[texts.count - 1].text += string }
+        }
+    }
+
+    /// The x and y tick labels of a rendered chart, in document order.
+    func tickLabels(_ chart: SVGChart) -> (ok: Bool, x: [String], y: [String]) {
+        let c = TextCollector()
+        let p = XMLParser(data: Data(chart.document().utf8))
+        p.delegate = c
+        let ok = p.parse()
+        return (ok, c.texts.filter { $0.cls == "tick-x" }.map(\.text), c.texts.filter { $0.cls == "tick-y" }.map(\.text))
+    }
+
+    /// A heap plot whose time axis spans 8.10..8.24 ms (it once read "8.1, 8.1, 8.2, 8.2"):
+    /// the tick labels carry the decimals of the 0.05 step and are all distinct.
+    @Test func narrowTimeAxisHasDistinctTickLabels() {
+        let points = stride(from: 8.10, through: 8.24, by: 0.02).map { (x: $0, y: 1 + $0 - 8.1) }
+        let chart = SVGChart(title: "heap", xLabel: "time (ms)", yLabel: "heap live (MiB)",
+                             series: [.init(name: "heap live", points: points)], bands: [.init(from: 8.12, to: 8.2)])
+        let (ok, x, y) = tickLabels(chart)
+        #expect(ok)
+        #expect(x == ["8.10", "8.15", "8.20"])
+        #expect(Set(x).count == x.count)
+        #expect(y.count >= 2 && Set(y).count == y.count)
+    }
+
+    /// Over narrow and wide, small and large, and negative ranges, every axis gets at least
+    /// two ticks whose labels are distinct and read back within half a step of the tick.
+    @Test(arguments: [(8.10, 8.24), (8.10, 8.247), (0, 1), (0.999, 1.001), (-0.3, 0.2), (99.95, 100.05),
+                      (123_456.7, 123_456.9), (1e6, 1.3e6), (1e9, 1e9 + 3), (1e-5, 1.4e-5), (0, 2.5e-4),
+                      (-2e7, 3e7), (0.0011, 0.0019), (41.2, 41.21)] as [(Double, Double)])
+    func linearAxisTickLabelsAreDistinct(lo: Double, hi: Double) {
+        let axis = Axis(scale: .linear, lo: lo, hi: hi, from: 0, to: 600)
+        let ticks = axis.ticks()
+        let labels = axis.labels(ticks)
+        #expect(ticks.count >= 2)
+        #expect(labels.count == ticks.count)
+        #expect(Set(labels).count == labels.count, "\(lo)...\(hi): \(labels)")
+        for (t, l) in zip(ticks, labels) {
+            let v = Double(l)
+            #expect(v != nil && abs(v! - t) <= axis.linearStep / 2, "\(lo)...\(hi): \(l) for \(t)")
+        }
+    }
+
+    @Test func logAxisTickLabelsAreDistinct() {
+        let axis = Axis(scale: .log10, lo: 1e-4, hi: 1e7, from: 0, to: 600)
+        let labels = axis.labels(axis.ticks())
+        #expect(labels == ["1e-04", "0.001", "0.01", "0.1", "1", "10", "100", "1000", "10000", "100000", "1e+06", "1e+07"])
+    }
+
     @Test func emptyChartIsStillWellFormed() {
         let (ok, c) = parse(SVGChart(title: "nothing", xLabel: "", yLabel: "").document())
         #expect(ok)

@@ -5,7 +5,9 @@
 // Output contract (tests rely on it): a document is well-formed XML with an <svg> root in
 // the SVG namespace. Each chart is a <g class="chart" data-title="..."> holding one
 // <polyline class="series" data-series="NAME"> per series that has points, one
-// <rect class="band"> per shaded range, axes, tick labels and a legend. Text is escaped.
+// <rect class="band"> per shaded range, axes, tick labels (<text class="tick-x"> and
+// <text class="tick-y">, adjacent labels on an axis always distinct) and a legend. Text
+// is escaped.
 // Points that a log axis cannot show (<= 0) are dropped, not clamped.
 
 import Foundation
@@ -101,15 +103,17 @@ public struct SVGChart: Sendable {
             }
         }
         // Grid and ticks.
-        for t in xAxis.ticks() {
+        let xTicks = xAxis.ticks()
+        for (t, label) in zip(xTicks, xAxis.labels(xTicks)) {
             let px = xAxis.map(t)
             o += "<line x1=\"\(svgNum(px))\" y1=\"\(svgNum(top))\" x2=\"\(svgNum(px))\" y2=\"\(svgNum(top + ph))\" stroke=\"#e5e5e5\"/>\n"
-            o += "<text x=\"\(svgNum(px))\" y=\"\(svgNum(top + ph + 16))\" font-size=\"11\" text-anchor=\"middle\">\(xmlEscape(Axis.label(t)))</text>\n"
+            o += "<text class=\"tick-x\" x=\"\(svgNum(px))\" y=\"\(svgNum(top + ph + 16))\" font-size=\"11\" text-anchor=\"middle\">\(xmlEscape(label))</text>\n"
         }
-        for t in yAxis.ticks() {
+        let yTicks = yAxis.ticks()
+        for (t, label) in zip(yTicks, yAxis.labels(yTicks)) {
             let py = yAxis.map(t)
             o += "<line x1=\"\(svgNum(left))\" y1=\"\(svgNum(py))\" x2=\"\(svgNum(left + pw))\" y2=\"\(svgNum(py))\" stroke=\"#e5e5e5\"/>\n"
-            o += "<text x=\"\(svgNum(left - 6))\" y=\"\(svgNum(py + 4))\" font-size=\"11\" text-anchor=\"end\">\(xmlEscape(Axis.label(t)))</text>\n"
+            o += "<text class=\"tick-y\" x=\"\(svgNum(left - 6))\" y=\"\(svgNum(py + 4))\" font-size=\"11\" text-anchor=\"end\">\(xmlEscape(label))</text>\n"
         }
         o += "<rect x=\"\(svgNum(left))\" y=\"\(svgNum(top))\" width=\"\(svgNum(pw))\" height=\"\(svgNum(ph))\" fill=\"none\" stroke=\"#333\"/>\n"
         o += "<text x=\"\(svgNum(left + pw / 2))\" y=\"\(svgNum(height - 6))\" font-size=\"12\" text-anchor=\"middle\">\(xmlEscape(xLabel))</text>\n"
@@ -178,20 +182,62 @@ struct Axis {
         return from + (t(v) - a) / (b - a) * (to - from)
     }
 
-    /// Round tick values inside [lo, hi]: powers of ten on a log axis, 1-2-5 steps otherwise.
+    /// Round tick values inside [lo, hi], strictly increasing: powers of ten on a log axis;
+    /// on a linear axis the multiples of `linearStep` (computed as index x step, so no
+    /// rounding error builds up; it stops early where a Double can no longer tell two
+    /// multiples apart).
     func ticks() -> [Double] {
         if scale == .log10 {
             let a = Int(log10(lo).rounded(.down)), b = Int(log10(hi).rounded(.up))
             return (a...max(a, b)).map { pow(10, Double($0)) }.filter { $0 >= lo * 0.999 && $0 <= hi * 1.001 }
         }
-        let span = hi - lo
-        let raw = span / 5
-        let mag = pow(10, (log10(raw)).rounded(.down))
-        let step = [1.0, 2, 5, 10].map { $0 * mag }.first { span / $0 <= 6 } ?? 10 * mag
-        var v = (lo / step).rounded(.up) * step
+        let step = linearStep
+        let first = (lo / step - 1e-9).rounded(.up)
         var out: [Double] = []
-        while v <= hi + step * 1e-9 { out.append(v); v += step }
+        var i = 0.0
+        while true {
+            let v = (first + i) * step
+            if v > hi + step * 1e-9 || v <= (out.last ?? -.infinity) { break }
+            out.append(v == 0 ? 0 : v)   // no "-0"
+            i += 1
+        }
         return out
+    }
+
+    /// The linear axis's tick step: 1, 2 or 5 times a power of ten, the smallest giving at
+    /// most 6 intervals over [lo, hi] (`hi > lo`).
+    var linearStep: Double {
+        let span = hi - lo
+        let mag = pow(10, log10(span / 5).rounded(.down))
+        return [1.0, 2, 5, 10].map { $0 * mag }.first { span / $0 <= 6 } ?? 10 * mag
+    }
+
+    /// Labels for `ticks` (this axis's `ticks()`), in order, no two adjacent alike. A log
+    /// axis's powers of ten are labelled one by one (`label`). A linear axis's labels all
+    /// get the decimals that resolve `linearStep` (step 0.05: "8.10", "8.15", "8.20"), in
+    /// scientific notation ("1.2e+06") when every tick is below 1e-3 or one is 1e6 or more,
+    /// with the mantissa digits that resolve the step; a tick of exactly 0 is "0". Should
+    /// rounding still make neighbours alike, every label gets one more digit until none are.
+    func labels(_ ticks: [Double]) -> [String] {
+        if scale == .log10 { return ticks.map(Axis.label) }
+        let step = linearStep
+        let stepExp = Int((log10(step) + 1e-9).rounded(.down))
+        let big = ticks.map(abs).max() ?? 0
+        let scientific = big >= 1e6 || (big > 0 && big < 1e-3)
+        func format(_ v: Double, extra: Int) -> String {
+            if v == 0 { return "0" }
+            if scientific {
+                let exp = Int((log10(abs(v)) + 1e-9).rounded(.down))
+                return String(format: "%.\(max(0, exp - stepExp) + extra)e", v)
+            }
+            return String(format: "%.\(max(0, -stepExp) + extra)f", v)
+        }
+        var extra = 0
+        while true {
+            let out = ticks.map { format($0, extra: extra) }
+            if extra >= 17 || zip(out, out.dropFirst()).allSatisfy({ $0 != $1 }) { return out }
+            extra += 1
+        }
     }
 
     /// The data range of `values` (padded on a linear axis; whole decades on a log axis).
@@ -205,6 +251,8 @@ struct Axis {
         return (lo, hi)
     }
 
+    /// The label of a log axis's tick (a power of ten): plain from 1e-3 to below 1e6
+    /// ("0.01", "100"), else scientific ("1e+06").
     static func label(_ v: Double) -> String {
         if v == 0 { return "0" }
         let a = abs(v)
