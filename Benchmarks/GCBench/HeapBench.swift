@@ -63,7 +63,9 @@ struct HeapWorkload {
     let name: String
     /// One run; must call `window.begin`/`finish` around the measured part.
     let run: (RunSettings) -> HeapRun
-    /// A native baseline (binary-trees under ARC), reported as collector `arc`.
+    /// A native baseline (binary-trees under ARC), reported as collector `arc`: one
+    /// single-threaded program that uses no scheduler, so `HeapBench.run` runs it once per
+    /// workload, at procs 1, whatever `--procs` says. Returns only what it measured.
     var baseline: ((RunSettings) -> [String: Double])? = nil
 }
 
@@ -102,7 +104,7 @@ func collectMetrics(_ r: HeapRun, procs: Int, profile: Bool) -> ([String: Double
     m.merge(r.extra) { _, new in new }
     let pauses = stats.records.filter { $0.start >= w.start && $0.start <= w.end }.flatMap(\.pauses).map { Double($0) / 1e3 }
     guard profile else { return (m, nil, pauses) }
-    let mu = MutatorUtilization(events: events, start: w.start, end: w.end)
+    let mu = MutatorUtilization(events: events, procs: procs, start: w.start, end: w.end)
     let ms = { (t: Int64) in Double(t - w.start) / 1e6 }
     var heap: [(x: Double, y: Double)] = []
     var cycles: [(Double, Double)] = []
@@ -125,15 +127,20 @@ enum HeapBench {
         var out: [BenchResult] = []
         let collectors = o.collectors
         for wl in workloads where o.workloads.isEmpty || o.workloads.contains(wl.name) {
+            if let b = wl.baseline {
+                // The baseline row: run once, labelled procs 1 (it runs on the calling thread
+                // alone), outside the procs groups, so it gets no `wall_x_best`; the suite
+                // relates collector rows to it (binary-trees: `ratio_vs_arc`, AllocSuite.run).
+                let s = RunSettings(collector: .markSweep, procs: 1, quick: o.quick, depth: o.depth)
+                let (m, r, runs) = measure(repeats: o.repeats, warmup: false) { b(s) }
+                out.append(BenchResult(suite: wl.suite, workload: wl.name, collector: "arc", procs: 1,
+                                       metrics: m, ranges: r, repeats: o.repeats, runs: runs))
+                let wall = m["wall_ms"].map { "wall \(fmt($0)) ms" } ?? "no wall time"
+                FileHandle.standardError.write(Data("  \(wl.suite)/\(wl.name) arc procs=1: \(wall)\n".utf8))
+            }
             for p in o.procs {
                 var group: [BenchResult] = []
                 let base = RunSettings(collector: .markSweep, procs: p, quick: o.quick, depth: o.depth)
-                if let b = wl.baseline {
-                    let (m, r, runs) = measure(repeats: o.repeats, warmup: false) { b(base) }
-                    group.append(BenchResult(suite: wl.suite, workload: wl.name, collector: "arc", procs: p,
-                                             metrics: m, ranges: r, repeats: o.repeats, runs: runs))
-                    progress(wl, "arc", p, m)
-                }
                 for c in collectors {
                     var s = base
                     s.collector = c

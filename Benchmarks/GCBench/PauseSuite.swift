@@ -4,10 +4,11 @@ import Synchronization
 import TriColor
 
 /// Suite `pause`: stop-the-world pauses under a large live heap (`live-churn`) and under
-/// many goroutine stacks (`stacks`), for every collector side by side. Both do a fixed
-/// amount of work, so wall times compare.
+/// many goroutine stacks (`stacks`), and what a mutator feels per operation over a live
+/// heap (`alloc-loop`), for every collector side by side. live-churn and stacks do a fixed
+/// amount of work, so wall times compare; alloc-loop runs for a fixed time.
 enum PauseSuite {
-    static let workloads = ["live-churn", "stacks"]
+    static let workloads = ["live-churn", "stacks", "alloc-loop"]
 
     static var heapWorkloads: [HeapWorkload] {
         [HeapWorkload(suite: "pause", name: "live-churn", run: { s in
@@ -15,6 +16,9 @@ enum PauseSuite {
          }),
          HeapWorkload(suite: "pause", name: "stacks", run: { s in
             stacks(s, goroutines: s.quick ? 200 : 2_000, opsPerGoroutine: s.quick ? 200 : 800)
+         }),
+         HeapWorkload(suite: "pause", name: "alloc-loop", run: { s in
+            allocLoop(s, live: s.quick ? 20_000 : 200_000, seconds: s.quick ? 0.3 : 1.5)
          })]
     }
 
@@ -39,6 +43,13 @@ enum PauseSuite {
             }
         } else {
             ws.append(heapWorkloads[1])
+        }
+        if let l = o.liveObjects {
+            ws.append(HeapWorkload(suite: "pause", name: "alloc-loop L=\(l)", run: { s in
+                allocLoop(s, live: l, seconds: 1.5)
+            }))
+        } else {
+            ws.append(heapWorkloads[2])
         }
         return ws
     }
@@ -78,6 +89,7 @@ enum PauseSuite {
             out[i].notes.append("hybrid live-churn procs 2: pause p99 \(fmt(p99)) us (target <= 100: \(p99 <= 100 ? "met" : "MISSED")), "
                 + "max \(fmt(mx)) us (target <= 500: \(mx <= 500 ? "met" : "MISSED"))")
         }
+        allocLoopNotes(&out)
         return out
     }
 

@@ -11,6 +11,7 @@ enum Report {
         ("max us", "pause_max_us", false), ("mmu 1ms", "mmu_1ms", false), ("mmu 10ms", "mmu_10ms", false),
         ("mmu 100ms", "mmu_100ms", false), ("float%", "floating_garbage_pct", false),
         ("alloc MB/s", "alloc_mb_per_s", false), ("peak MB", "peak_heap_mb", false),
+        ("op p99 us", "op_p99_us", false), ("op max us", "op_max_us", false), ("stall ms", "stall_ms", false),
     ]
 
     /// Workload-specific throughput metrics, shown as a last column when present.

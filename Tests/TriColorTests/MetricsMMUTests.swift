@@ -32,8 +32,8 @@ import Testing
         #expect(m.pausedTotal == 40)
         #expect(m.minimum(window: 30) == 0)
         #expect(m.minimum(window: 40) == 0.25)       // [30, 70] or [40, 80]: 30 of 40
-        #expect(m.paused(from: 0, to: 100) == 40)
-        #expect(m.paused(from: 2, to: 45) == 8)
+        #expect(m.gcTime(from: 0, to: 100) == 40)
+        #expect(m.gcTime(from: 2, to: 45) == 8)
     }
 
     @Test func eventsGiveTheSTWIntervals() {
@@ -90,4 +90,26 @@ struct SplitMix64Test {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// Per-P utilization (the way `go tool trace` computes MMU): at 2 Ps a worker slice on
+/// one P costs a window half its length, a pause all of it, and slices that overlap on
+/// one P (or overlap a pause) count once.
+@Test func workerAndAssistSlicesCountPerP() {
+    let events = [GCEvent(kind: .worker, name: "fractional", start: 10, end: 30, p: 0),
+                  GCEvent(kind: .assist, name: "assist", start: 20, end: 40, p: 0),    // overlaps on P0
+                  GCEvent(kind: .assist, name: "assist", start: 50, end: 60, p: 1),
+                  GCEvent(kind: .stw, name: "stw", start: 55, end: 65),
+                  GCEvent(kind: .run, name: "G1", start: 0, end: 100, p: 1)]           // not GC
+    let m = MutatorUtilization(events: events, procs: 2, start: 0, end: 100)
+    // P0 busy [10, 40) and [55, 65); P1 busy [50, 65): (30 + 10 + 15) / 2 = 27.5.
+    #expect(m.gcTotal == 27.5)
+    #expect(m.pausedTotal == 10)
+    #expect(m.gcTime(from: 10, to: 40) == 15)
+    #expect(m.minimum(window: 10) == 0)                          // [55, 65): both Ps
+    #expect(m.minimum(window: 20) == 0.375)                      // [50, 70) or [45, 65): 12.5 of 20
+    #expect(m.minimum(window: 100) == m.overall)
+    #expect(m.overall == 0.725)
+    let one = MutatorUtilization(events: events, procs: 1, start: 0, end: 100)
+    #expect(one.minimum(window: 20) == 0)                        // [10, 30) is all GC on one P
 }

@@ -11,10 +11,14 @@ import Testing
                       floatingGarbageBytes: floating)
     }
 
-    func stats(_ records: [GCCycleRecord], assist: Int64 = 0, sweep: Int64 = 0, allocated: Int = 0) -> GCStats {
-        GCStats(cycles: records.count, pauses: records.flatMap(\.pauses), markNS: 0, sweepNS: sweep,
-                bytesAllocated: allocated, liveBytes: 0, heapInUse: 0, peakHeapInUse: 8 << 20, fragmentation: 0,
-                assistNS: assist, heapGoal: 0, records: records)
+    func stats(_ records: [GCCycleRecord], assist: Int64 = 0, workers: Int64 = 0, sweep: Int64 = 0, allocated: Int = 0) -> GCStats {
+        var cpu = GCCPUTime()
+        cpu.assistNS = assist
+        cpu.fractionalNS = workers
+        cpu.sweepNS = sweep
+        return GCStats(cycles: records.count, pauses: records.flatMap(\.pauses), markNS: 0, sweepNS: sweep,
+                       bytesAllocated: allocated, liveBytes: 0, heapInUse: 0, peakHeapInUse: 8 << 20, fragmentation: 0,
+                       cpu: cpu, heapGoal: 0, records: records)
     }
 
     @Test func windowedMetrics() {
@@ -27,8 +31,8 @@ import Testing
                       GCEvent(kind: .stw, name: "b", start: 300 * ms, end: 300 * ms + 300_000),
                       GCEvent(kind: .stw, name: "c", start: 600 * ms, end: 600 * ms + 200_000),
                       GCEvent(kind: .stw, name: "d", start: 700 * ms, end: 700 * ms + 400_000)]
-        let before = stats([recs[0]], assist: 1 * ms, sweep: 2 * ms, allocated: 1 << 20)
-        let after = stats(recs, assist: 3 * ms, sweep: 7 * ms, allocated: 11 << 20)
+        let before = stats([recs[0]], assist: 1 * ms, workers: 1 * ms, sweep: 2 * ms, allocated: 1 << 20)
+        let after = stats(recs, assist: 3 * ms, workers: 2 * ms, sweep: 7 * ms, allocated: 11 << 20)
         let m = RunMetrics.compute(before: before, after: after, events: events, start: 100 * ms, end: 1100 * ms, procs: 2)
         #expect(m["wall_ms"] == 1000)
         #expect(m["gc_cycles"] == 2)
@@ -38,6 +42,7 @@ import Testing
         #expect(m["pause_p99_us"] == 400)
         #expect(m["pause_max_us"] == 400)
         #expect(m["assist_ms"] == 2)
+        #expect(m["worker_ms"] == 1)
         #expect(m["sweep_ms"] == 5)
         #expect(m["mark_ms"] == 2)
         #expect(m["barrier_calls"] == 12)
@@ -47,7 +52,7 @@ import Testing
         #expect(m["alloc_mb_per_s"] == 10)         // 10 MiB in 1 s
         #expect(m["mmu_1ms"] == 0.6)               // [700, 701] ms holds 0.4 ms of pause
         #expect(abs(m["mmu_100ms"]! - 0.996) < 1e-12)   // [600.4, 700.4] ms holds 0.4 ms
-        // GC CPU: STW 1 ms x 2 P + assist 2 + sweep 5 + 25% of 2 P x 2 ms mark = 10 ms of 2000.
+        // GC CPU, all measured: STW 1 ms x 2 P + assist 2 + workers 1 + sweep 5 = 10 ms of 2000.
         #expect(abs(m["gc_cpu_pct"]! - 0.5) < 1e-9)
         for n in RunMetrics.names { #expect(m[n] != nil, "missing \(n)") }
     }

@@ -174,11 +174,13 @@ import Testing
     }
 
     @Test func gctraceLineHasGoShape() {
-        let r = GCCycleRecord(cycle: 7, reason: .heap, collector: .markSweep, start: 0, sweepTermNS: 15_000,
-                              markNS: 2_100_000, markTermNS: 20_000, pauses: [2_135_000], heapStart: 4 << 20,
+        var r = GCCycleRecord(cycle: 7, reason: .heap, collector: .hybrid, start: 0, sweepTermNS: 15_000,
+                              markNS: 2_100_000, markTermNS: 20_000, pauses: [15_000, 20_000], heapStart: 4 << 20,
                               heapEnd: 5 << 20, heapMarked: 2 << 20, nextGoal: 8 << 20, procs: 2, markedObjects: 1)
+        (r.assistCPUNS, r.backgroundCPUNS, r.idleCPUNS) = (300_000, 1_050_000, 0)
         let line = gctraceLine(r, sinceStartNS: 1_234_000_000, gcFraction: 0.03)
-        #expect(line == "gc 7 @1.234s 3%: 0.015+2.1+0.02 ms clock, 0.015+2.1/0/0+0.02 ms cpu, 4->5->2 MB, 8 MB goal, 2 P")
+        // cpu: pauses x 2 P around the measured assist/background/idle times.
+        #expect(line == "gc 7 @1.234s 3%: 0.015+2.1+0.02 ms clock, 0.03+0.3/1.1/0+0.04 ms cpu, 4->5->2 MB, 8 MB goal, 2 P")
     }
 
     @Test func debugSettingsConfigureRuntime() {

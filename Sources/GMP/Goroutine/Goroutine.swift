@@ -88,6 +88,13 @@ public final class Goroutine: @unchecked Sendable {
     /// hybrid barrier). Same ownership rules as `roots`.
     public var collectorWord: UInt64 = 0
 
+    /// A collector's per-goroutine allocation credit in bytes and the cycle it belongs to
+    /// (Go's g.gcAssistBytes: negative = debt to pay with mark assists). Read and written
+    /// only by the goroutine itself, and by a collector that has it parked on its assist
+    /// queue. Zeroed when the goroutine is created.
+    public var collectorCredit: Int64 = 0
+    public var collectorCreditCycle: UInt64 = 0
+
     /// A runtime-internal goroutine (sweeper, GC worker): left out of deadlock reports, as
     /// Go leaves out system goroutines. Set by the goroutine itself.
     public var isSystem = false

@@ -247,6 +247,8 @@ public final class Scheduler: @unchecked Sendable {
             gp.preemptStop.store(false, ordering: .relaxed)
             gp.roots.reset()
             gp.collectorWord = 0
+            gp.collectorCredit = 0
+            gp.collectorCreditCycle = 0
             gp.isSystem = false
             if gp.collectorData != nil { gp.collectorData = nil }
             let st = gp.stack.unsafelyUnwrapped

@@ -71,4 +71,10 @@ public struct GCCycleRecord: Sendable {
     public var shades: Int = 0
     /// Bytes marked by this cycle but unreachable at its end (nil unless measured).
     public var floatingGarbageBytes: Int? = nil
+    /// Concurrent GC processor time measured during the cycle (ns of CPU): assists,
+    /// background workers (dedicated + fractional + coordinator) and idle workers. Zero for
+    /// markSweep, whose whole mark is inside its pause.
+    public var assistCPUNS: Int64 = 0
+    public var backgroundCPUNS: Int64 = 0
+    public var idleCPUNS: Int64 = 0
 }

@@ -36,9 +36,10 @@
 //      white), cycle += 1, every stack grey, shade the globals, (Yuasa) scan all stacks,
 //      enable the write barrier and allocate-black.
 //   2. Concurrent mark: mark-worker goroutines (25% of GOMAXPROCS: dedicated workers, plus a
-//      fractional worker when rounding is off by more than 30%) and the coordinator drain
-//      grey objects; allocating goroutines pay assists in proportion to their allocation;
-//      the coordinator scans stacks as the plan says.
+//      fractional worker when rounding is off by more than 30%) drain grey objects, idle Ps
+//      run idle workers, and allocating goroutines pay paced assists
+//      (ConcurrentCollector+Pacing.swift); the coordinator marks nothing itself: it scans
+//      stacks as the plan says and waits for the work to run out.
 //   3. Mark completion: when no worker has work, stop the world and flush every P's
 //      write-barrier buffer and local work; if that produced work, restart the world and go
 //      back to 2 (Go uses a ragged forEachP flush here; we flush with the world stopped).
@@ -74,15 +75,30 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
     let active = Atomic<Bool>(false)
     /// Workers inside a drain (sequentially consistent with the pool's lock).
     let busyWorkers = Atomic<Int>(0)
-    let assistNS = Atomic<Int64>(0)
     /// Objects scanned by idle-priority workers, over the runtime's life (relaxed).
     let idleWorkerScans = Atomic<Int>(0)
     /// Scan steps this cycle (for invariant-failure reports).
     let steps = Atomic<Int>(0)
     /// Cycle phase, for reports: 0 off, 1 mark, 2 mark termination.
     let phase = Atomic<Int>(0)
-    /// Set in beginMark / finishMark by the cycle owner (world stopped).
+    /// Set in beginMark / finishMark by the cycle owner (world stopped); read by workers and
+    /// assists after the world restarts (the restart orders the write before their reads).
     private var markStart: Int64 = 0
+    /// `markStart` on the scheduler clock (virtual in deterministic mode).
+    private(set) var markStartClock: Int64 = 0
+    /// Scan work (bytes) this cycle is expected to need, and the most it could need; set in
+    /// beginMark like `markStart`.
+    private(set) var expectedScanWork = 0
+    private(set) var worstCaseScanWork = 0
+    /// Bytes scanned by the last finished mark (cycle owner).
+    private var lastScanWork = 0
+    /// Background scan work banked for assists to steal (Go's bgScanCredit), bytes; relaxed.
+    let bgScanCredit = Atomic<Int>(0)
+    /// Assists waiting for credit or the end of the mark.
+    let assistQueue = AssistQueue()
+    /// When the sleeping fractional worker's share is back under its goal (scheduler clock;
+    /// .max while it runs or there is none). Relaxed: a hint for `yieldToDueWorker`.
+    let fractionalWakeAt = Atomic<Int64>(.max)
     private(set) var heapAtMarkEnd = 0
     /// This cycle's stack epoch: a goroutine's stack is black (scanned this cycle) iff its
     /// `collectorWord` equals it. Written in the sweep-termination pause; read by the barrier
@@ -137,7 +153,7 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
         case .concurrentThenRescan, .concurrentOnce, .blackenEach:
             scanStacksConcurrently()
         case .concurrentAfterHeap:
-            drainUntilIdle()
+            waitUntilIdle()
             scanStacksConcurrently()
         case .snapshotAtStart:
             break
@@ -146,7 +162,7 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
         // 3. Mark completion, 4. mark termination.
         var rounds = 0
         while true {
-            drainUntilIdle()
+            waitUntilIdle()
             w = sched.stopTheWorld(reason: "GC mark termination (\(kind))")
             rounds += 1
             let found = flushAllProcessors()
@@ -171,7 +187,6 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
         rt.eventLog.record(GCEvent(kind: .stw, name: "mark termination", start: w.requested, end: nanotime()))
         rt.eventLog.record(GCEvent(kind: .mark, name: "mark (\(kind))", start: t1, end: t2))
         workers.wait()
-        rt.recorder.addAssist(assistNS.load(ordering: .relaxed))
         return GCCycleRecord(
             cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
             sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: max(t3 - t2, pauses.last!),
@@ -188,9 +203,13 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
         markedBytes.store(0, ordering: .relaxed)
         markedObjects.store(0, ordering: .relaxed)
         allocatedBlackBytes.store(0, ordering: .relaxed)
-        assistNS.store(0, ordering: .relaxed)
         steps.store(0, ordering: .relaxed)
+        bgScanCredit.store(0, ordering: .relaxed)
+        fractionalWakeAt.store(.max, ordering: .relaxed)
         markStart = nanotime()
+        markStartClock = rt.scheduler.now()
+        worstCaseScanWork = max(heap.heapLiveBytes, 1 << 16)
+        expectedScanWork = lastScanWork > 0 ? lastScanWork : worstCaseScanWork
         // Every stack is grey: a stack is black only while its collectorWord equals this
         // cycle's epoch, so starting a cycle costs no pass over the goroutines.
         stackEpoch = UInt64(heap.cycle)
@@ -229,10 +248,12 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
             (w.barrierCalls, w.shades) = (0, 0)
         }
         rt.barrierEnabled.store(false, ordering: .relaxed)
-        rt.marking.store(false, ordering: .relaxed)
+        rt.marking.store(false, ordering: .releasing)
+        assistQueue.wakeAll()
         phase.store(0, ordering: .relaxed)
         heap.flushCaches()
         let marked = markedBytes.load(ordering: .relaxed) + allocatedBlackBytes.load(ordering: .relaxed)
+        lastScanWork = markedBytes.load(ordering: .relaxed)
         heapAtMarkEnd = heap.heapLiveBytes
         let c = heap.counters
         let markNS = Int(nanotime() - markStart)
@@ -266,11 +287,14 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
         var gs: [Goroutine] = []
         rt.scheduler.forEachGoroutine { gs.append($0) }
         for g in gs where !g.isSystem && !isStackBlack(g) {
+            let t0 = nanotime()
             if g === me {
                 scanStack(g, rt.perP().gcw)
             } else {
                 rt.scheduler.withSuspended(g) { g in scanStack(g, rt.perP().gcw) }
             }
+            let t1 = nanotime()
+            rt.chargeGC(.coordinator, ns: t1 - t0, start: t0, end: t1)
             Goroutine.safePoint()
         }
     }
@@ -286,8 +310,9 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
     }
 
     /// Scans up to `budget` grey objects from this P's work (then the pool). Returns the
-    /// number scanned. No safe point inside.
-    func drain(budget: Int) -> Int {
+    /// objects scanned and their bytes (the scan work). No safe point inside.
+    @discardableResult
+    func drain(budget: Int) -> (objects: Int, bytes: Int) {
         let gcw = rt.perP().gcw
         var n = 0, bytes = 0
         while n < budget, let r = gcw.pop(pool: pool) {
@@ -303,28 +328,42 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
             markedBytes.add(bytes, ordering: .relaxed)
             markedObjects.add(n, ordering: .relaxed)
         }
-        return n
+        gcw.publishLocalCount()
+        return (n, bytes)
     }
 
     /// With the world stopped: drains everything.
     func drainAll(_ gcw: GCWork) {
-        while drain(budget: .max) > 0 {}
+        while drain(budget: .max).objects > 0 {}
     }
 
-    /// The coordinator's loop: drain, and wait until no worker has work.
-    func drainUntilIdle() {
+    /// The coordinator waits (marking nothing itself) until the work has run out: the pool
+    /// is empty, no worker is inside a drain, and no P holds local grey objects; a P whose
+    /// local work nobody drains (its goroutines neither assist nor run a worker) is flushed
+    /// by the mark-completion stop after 1 ms without progress. Polls every 100 us.
+    func waitUntilIdle() {
         var idleRounds = 0
+        var lastProgress = clock(), lastMarked = markedObjects.load(ordering: .relaxed)
         while true {
-            if drain(budget: 1000) > 0 {
-                idleRounds = 0
-                Goroutine.safePoint()
-                continue
-            }
+            let marked = markedObjects.load(ordering: .relaxed)
+            if marked != lastMarked { (lastMarked, lastProgress) = (marked, clock()) }
             if pool.isEmpty && busyWorkers.load(ordering: .sequentiallyConsistent) == 0 {
-                idleRounds += 1
-                if idleRounds >= 2 { return }
+                if !anyLocalWork() || clock() - lastProgress > 1_000_000 {
+                    idleRounds += 1
+                    if idleRounds >= 2 { return }
+                }
+            } else {
+                idleRounds = 0
             }
-            Goroutine.yield()
+            Goroutine.sleep(nanoseconds: 100_000)
+        }
+    }
+
+    /// Whether some P's local grey stack holds objects (its published hint).
+    private func anyLocalWork() -> Bool {
+        rt.scheduler.allp.contains { p in
+            guard let s = p.localStorage else { return false }
+            return unsafeDowncast(s, to: PerP.self).gcw.localCountHint.load(ordering: .relaxed) > 0
         }
     }
 
@@ -340,6 +379,7 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
                 found = true
                 pool.put(gcw.grey)
                 gcw.grey.removeAll(keepingCapacity: true)
+                gcw.publishLocalCount()
             }
         }
         return found || !pool.isEmpty
@@ -367,55 +407,14 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
         let me = Unmanaged.passUnretained(self)
         for _ in 0..<dedicated {
             wg.add(1)
-            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: nil) }; wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: nil) }; wg.done() }
         }
         if fractional > 0.001 {
             let share = fractional
             wg.add(1)
-            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(fraction: share) }; wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: share) }; wg.done() }
         }
         return wg
-    }
-
-    private func worker(fraction: Double?) {
-        while active.load(ordering: .relaxed) {
-            busyWorkers.add(1, ordering: .sequentiallyConsistent)
-            let t0 = nanotime()
-            let n = drain(budget: 500)
-            // In deterministic mode the sleep below is virtual time, so it must not depend on
-            // the host's speed (replays would diverge): charge 1 us per object scanned.
-            let dt = rt.scheduler.config.deterministic != nil ? Int64(n) * 1_000 : nanotime() - t0
-            busyWorkers.subtract(1, ordering: .sequentiallyConsistent)
-            if n == 0 {
-                Goroutine.sleep(nanoseconds: 50_000)
-            } else if let f = fraction {
-                // Keep this worker's share of one P at `f`.
-                Goroutine.sleep(nanoseconds: max(1_000, Int64(Double(dt) * (1 - f) / f)))
-            } else {
-                Goroutine.safePoint()
-            }
-        }
-    }
-
-    static let assistBytesPerObject = 8
-
-    /// Go's idle-priority mark worker: parked in `spot` until a P with nothing else to run
-    /// claims it (`SchedulerHooks.onIdle`, only while there is mark work in the pool); then
-    /// drains until the mark ends, the work runs out, or the P gets other goroutines to run.
-    /// Start it with `go(prepare: { $0.isSystem = true })`.
-    func idleWorker(_ spot: ParkingSpot) {
-        while true {
-            spot.park()
-            while rt.marking.load(ordering: .relaxed) {
-                guard let p = Processor.current, !rt.scheduler.hasRunnableWork(p) else { break }
-                busyWorkers.add(1, ordering: .sequentiallyConsistent)
-                let n = drain(budget: 256)
-                busyWorkers.subtract(1, ordering: .sequentiallyConsistent)
-                idleWorkerScans.add(n, ordering: .relaxed)
-                if n == 0 { break }
-                Goroutine.safePoint()
-            }
-        }
     }
 
     /// Whether an idle P should run an idle mark worker now.
@@ -426,29 +425,6 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
             heap.markAllocatedBlack(r)
             allocatedBlackBytes.add(size, ordering: .relaxed)
         }
-    }
-
-    /// Mark assist (Go's gcAssistAlloc): allocation while marking is paid for with scan work,
-    /// one object scanned per `assistBytesPerObject` bytes, settled every 8 KiB, so a
-    /// goroutine cannot allocate faster than marking advances. An assist that finds no grey
-    /// object to scan yields instead (Go parks it on the assist queue): the background
-    /// workers and the coordinator then get the processor, which cooperative scheduling
-    /// would otherwise give them only every time slice.
-    func assist(bytes: Int) {
-        let debt = withGCWork { gcw -> Int in
-            gcw.assistDebt += bytes
-            if gcw.assistDebt < 8 << 10 { return 0 }
-            defer { gcw.assistDebt = 0 }
-            return gcw.assistDebt
-        }
-        if debt == 0 { return }
-        let t0 = nanotime()
-        let n = drain(budget: debt / ConcurrentCollector.assistBytesPerObject)
-        let t1 = nanotime()
-        assistNS.add(t1 - t0, ordering: .relaxed)
-        rt.eventLog.record(GCEvent(kind: .assist, name: "assist", start: t0, end: t1,
-                                   p: Processor.current?.id ?? -1, goroutine: Goroutine.current?.id ?? 0))
-        if n == 0 { Goroutine.yield() }
     }
 
     @inline(__always)

@@ -59,14 +59,15 @@ final class WorkPool: @unchecked Sendable {
     }
 }
 
-/// Per-P collector state: the local grey stack, the write-barrier buffer and the assist
-/// debt. Owned by the goroutine running on the P between two safe points; touched by the
+/// Per-P collector state: the local grey stack and the write-barrier buffer. Owned by the goroutine running on the P between two safe points; touched by the
 /// collector for every P only with the world stopped.
 final class GCWork {
     var grey: [Ref] = []
     var wbuf: [Ref] = []
-    /// Bytes allocated while marking and not yet paid for by an assist.
-    var assistDebt = 0
+    /// `grey.count` as of the last drain or flush on this P, for the coordinator's
+    /// completion check (written by the P's goroutine, read by the coordinator; relaxed: a
+    /// hint, the mark-completion stop is what decides).
+    let localCountHint = Atomic<Int>(0)
     /// Write-barrier slow-path calls and successful shades since the cycle began
     /// (summed over every P at mark termination).
     var barrierCalls = 0
@@ -98,6 +99,9 @@ final class GCWork {
             grey.removeLast(grey.count - keep)
         }
     }
+
+    @inline(__always)
+    func publishLocalCount() { localCountHint.store(grey.count, ordering: .relaxed) }
 
     @inline(__always)
     func pop(pool: WorkPool) -> Ref? {

@@ -9,20 +9,22 @@
 // | metric               | definition                                                          |
 // |----------------------|---------------------------------------------------------------------|
 // | wall_ms              | end - start                                                         |
-// | mutator_ms           | wall time outside stop-the-world pauses (= wall_ms x overall MMU)   |
-// | gc_cpu_pct           | GC processor time / (wall x procs), in percent; GC processor time = |
-// |                      | STW time x procs (every P stopped) + assist time + sweep time +     |
-// |                      | the background mark budget: 25% of procs during each concurrent     |
-// |                      | mark (Go's dedicated+fractional worker goal; an estimate, workers   |
-// |                      | are not individually timed). markSweep marks inside its pause.      |
+// | mutator_ms           | wall x the run's overall mutator utilization (machine time left to  |
+// |                      | mutators by pauses, workers and assists, / procs)                   |
+// | gc_cpu_pct           | GC processor time / (wall x procs), in percent, all of it measured  |
+// |                      | (GCCPU.swift): STW pauses x procs + dedicated, fractional and idle  |
+// |                      | workers + the coordinator + assists + sweeping. markSweep marks     |
+// |                      | inside its pause.                                                   |
+// | worker_ms            | background mark time (dedicated + fractional + coordinator + idle)  |
 // | gc_cycles            | cycles that started in the region                                   |
 // | pause_p50_us, _p99_us, _max_us | nearest-rank percentiles of those cycles' STW pauses      |
 // | stw_ms               | total STW time in the region                                        |
 // | assist_ms            | mark-assist time charged to allocating goroutines                   |
 // | mark_ms              | clock time of the mark phases (concurrent, or inside the STW)       |
 // | sweep_ms             | sweeping time (lazy, background and in sweep termination)           |
-// | mmu_1ms/10ms/100ms   | minimum mutator utilization over windows of 1/10/100 ms, from the   |
-// |                      | STW intervals of the event log (MutatorUtilization.swift)           |
+// | mmu_1ms/10ms/100ms   | minimum mutator utilization over windows of 1/10/100 ms, per-P: STW |
+// |                      | takes every P, worker and assist slices their P (event log;         |
+// |                      | MutatorUtilization.swift)                                           |
 // | floating_garbage_pct | bytes marked by a cycle but unreachable at its mark termination /   |
 // |                      | bytes marked, summed over the cycles; only when the run measured it |
 // |                      | (RuntimeConfig.measureFloatingGarbage)                              |
@@ -36,7 +38,7 @@ public enum RunMetrics {
     /// The metric names, in the order tables and CSV files use.
     public static let names: [String] = [
         "wall_ms", "mutator_ms", "gc_cpu_pct", "gc_cycles", "pause_p50_us", "pause_p99_us", "pause_max_us",
-        "stw_ms", "assist_ms", "mark_ms", "sweep_ms", "mmu_1ms", "mmu_10ms", "mmu_100ms",
+        "stw_ms", "assist_ms", "worker_ms", "mark_ms", "sweep_ms", "mmu_1ms", "mmu_10ms", "mmu_100ms",
         "floating_garbage_pct", "barrier_calls", "shades", "peak_heap_mb", "alloc_mb_per_s",
     ]
 
@@ -44,10 +46,6 @@ public enum RunMetrics {
     public static let mmuWindows: [(name: String, ns: Int64)] = [
         ("mmu_1ms", 1_000_000), ("mmu_10ms", 10_000_000), ("mmu_100ms", 100_000_000),
     ]
-
-    /// The share of GOMAXPROCS the background mark workers aim to use during a concurrent
-    /// mark (Go's gcBackgroundUtilization).
-    public static let backgroundMarkUtilization = 0.25
 
     /// Computes the metrics of the region `[start, end]`.
     ///
@@ -66,19 +64,20 @@ public enum RunMetrics {
         let wallNS = Double(end - start)
         let cycles = after.records.filter { $0.start >= start && $0.start <= end }
         let pauses = cycles.flatMap(\.pauses).sorted()
-        let mu = MutatorUtilization(events: events, start: start, end: end)
+        let mu = MutatorUtilization(events: events, procs: max(1, procs), start: start, end: end)
         let stwNS = Double(mu.pausedTotal)
-        let assistNS = Double(after.assistNS - (before?.assistNS ?? 0))
+        let cpu0 = before?.cpu ?? GCCPUTime()
+        let assistNS = Double(after.cpu.assistNS - cpu0.assistNS)
+        let workerNS = Double(after.cpu.backgroundNS + after.cpu.idleNS - cpu0.backgroundNS - cpu0.idleNS)
         let sweepNS = Double(after.sweepNS - (before?.sweepNS ?? 0))
         let markNS = Double(cycles.reduce(Int64(0)) { $0 + $1.markNS })
-        let concurrentMarkNS = Double(cycles.filter { $0.collector != .markSweep }.reduce(Int64(0)) { $0 + $1.markNS })
         let p = Double(max(1, procs))
-        let gcCPU = stwNS * p + assistNS + sweepNS + concurrentMarkNS * backgroundMarkUtilization * p
+        let gcCPU = stwNS * p + assistNS + workerNS + sweepNS
         let allocated = Double(max(0, after.bytesAllocated - (before?.bytesAllocated ?? 0)))
 
         var m: [String: Double] = [
             "wall_ms": wallNS / 1e6,
-            "mutator_ms": (wallNS - stwNS) / 1e6,
+            "mutator_ms": wallNS * mu.overall / 1e6,
             "gc_cpu_pct": min(100, gcCPU / (wallNS * p) * 100),
             "gc_cycles": Double(cycles.count),
             "pause_p50_us": Double(Percentiles.nearestRank(sorted: pauses, 0.5)) / 1e3,
@@ -86,6 +85,7 @@ public enum RunMetrics {
             "pause_max_us": Double(pauses.last ?? 0) / 1e3,
             "stw_ms": stwNS / 1e6,
             "assist_ms": assistNS / 1e6,
+            "worker_ms": workerNS / 1e6,
             "mark_ms": markNS / 1e6,
             "sweep_ms": sweepNS / 1e6,
             "barrier_calls": Double(cycles.reduce(0) { $0 + $1.barrierCalls }),

@@ -22,7 +22,9 @@ public struct GCStats: Sendable {
     /// (span bytes in use - live bytes) / span bytes in use, at the last mark.
     public var fragmentation: Double
     /// Mark-assist time charged to allocating goroutines (ns); 0 for markSweep.
-    public var assistNS: Int64
+    public var assistNS: Int64 { cpu.assistNS }
+    /// GC processor time by kind, measured (GCCPU.swift).
+    public var cpu: GCCPUTime
     /// The current heap goal.
     public var heapGoal: Int
     /// Per-cycle records, oldest first.
@@ -34,7 +36,6 @@ final class GCStatsRecorder: @unchecked Sendable {
     private let lock = UnsafeMutablePointer<tc_lock>.allocate(capacity: 1)
     private var records: [GCCycleRecord] = []   // lock
     private var peak = 0                        // lock
-    var assistNS: Int64 = 0                     // lock
 
     init() { lock.initialize(to: tc_lock(key: 0)) }
     deinit { lock.deallocate() }
@@ -54,25 +55,25 @@ final class GCStatsRecorder: @unchecked Sendable {
 
     func notePeak(_ bytes: Int) { withLock { peak = max(peak, bytes) } }
 
-    func addAssist(_ ns: Int64) { withLock { assistNS += ns } }
-
-    func snapshot(heap: Heap, goal: Int) -> GCStats {
+    func snapshot(heap: Heap, goal: Int, cpu: GCCPUCounters) -> GCStats {
         let hs = heap.stats
         return withLock {
             GCStats(cycles: records.count, pauses: records.flatMap(\.pauses),
                     markNS: records.reduce(0) { $0 + $1.markNS }, sweepNS: Int64(hs.totalSweepNanos),
                     bytesAllocated: hs.bytesAllocated, liveBytes: hs.liveBytes, heapInUse: hs.heapInUse,
                     peakHeapInUse: max(peak, hs.heapInUse), fragmentation: hs.fragmentation,
-                    assistNS: assistNS, heapGoal: goal, records: records)
+                    cpu: cpu.snapshot(sweepNS: Int64(hs.totalSweepNanos)), heapGoal: goal, records: records)
         }
     }
 }
 
-/// Formats a cycle in Go's gctrace shape:
+/// Formats a cycle in Go's gctrace shape (`gcFraction`: measured GC CPU / machine time since
+/// the runtime started):
 /// `gc 7 @1.234s 3%: 0.015+2.1+0.020 ms clock, 0.015+2.1/0/0+0.020 ms cpu, 4->5->2 MB, 8 MB goal, 2 P`.
 func gctraceLine(_ r: GCCycleRecord, sinceStartNS: Int64, gcFraction: Double) -> String {
     func ms(_ ns: Int64) -> String {
         let v = Double(ns) / 1e6
+        if ns == 0 { return "0" }
         if v >= 10 { return String(Int(v.rounded())) }
         if v >= 1 { return String((v * 10).rounded() / 10) }
         return String((v * 1000).rounded() / 1000)
@@ -80,7 +81,13 @@ func gctraceLine(_ r: GCCycleRecord, sinceStartNS: Int64, gcFraction: Double) ->
     func mb(_ b: Int) -> Int { b >> 20 }
     let at = String(format: "%.3f", Double(sinceStartNS) / 1e9)
     let pct = Int((gcFraction * 100).rounded())
+    // cpu: the first and last pauses x GOMAXPROCS, and the measured concurrent time
+    // (assist/background/idle) between them, as Go prints it. A cycle with one pause
+    // (markSweep) has only the last.
+    let procs = Int64(r.procs)
+    let firstSTW = r.pauses.count > 1 ? r.pauses[0] * procs : 0
+    let lastSTW = (r.pauses.last ?? 0) * procs
     return "gc \(r.cycle) @\(at)s \(pct)%: \(ms(r.sweepTermNS))+\(ms(r.markNS))+\(ms(r.markTermNS)) ms clock, "
-        + "\(ms(r.sweepTermNS))+\(ms(r.markNS))/0/0+\(ms(r.markTermNS)) ms cpu, "
+        + "\(ms(firstSTW))+\(ms(r.assistCPUNS))/\(ms(r.backgroundCPUNS))/\(ms(r.idleCPUNS))+\(ms(lastSTW)) ms cpu, "
         + "\(mb(r.heapStart))->\(mb(r.heapEnd))->\(mb(r.heapMarked)) MB, \(mb(r.nextGoal)) MB goal, \(r.procs) P"
 }

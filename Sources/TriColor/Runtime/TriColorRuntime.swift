@@ -29,6 +29,10 @@ public final class TriColorRuntime: @unchecked Sendable {
     let pacer: Pacer
     let recorder = GCStatsRecorder()
     let eventLog: EventLog
+    /// GC processor time by kind, measured where it is spent (GCCPU.swift).
+    let cpu = GCCPUCounters()
+    /// Go's GC CPU limiter; updated from sysmon's tick.
+    let cpuLimiter: GCCPULimiter
     /// The collector; set once in init.
     private(set) var collector: Collector!
 
@@ -46,14 +50,13 @@ public final class TriColorRuntime: @unchecked Sendable {
     let lastCycleEnd = Atomic<Int64>(0)
     /// nanotime when run() started.
     private(set) var startTime: Int64 = 0
-    /// Total GC clock time (ns) for the gctrace percentage (cycle owner writes).
-    private var gcClockNS: Int64 = 0
 
     let sweepParker = Parker(reason: .gcSweepWait)
     let forceGCParker = Parker(reason: .forceGCIdle)
     let forceGCPending = Atomic<Bool>(false)
     /// A background (pacer-triggered) cycle is running or about to (relaxed flag, CAS).
     let backgroundCycle = Atomic<Bool>(false)
+
     /// Where idle mark workers wait for an idle P (set in `run`).
     private(set) var idleSpots: [ParkingSpot] = []
     /// Root words owned by the runtime (RefChannel buffers).
@@ -79,6 +82,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         heap = try Heap(configuration: hc)
         eventLog = EventLog(enabled: config.recordEvents || config.traceGoroutines)
         scheduler = Scheduler(config.scheduler)
+        cpuLimiter = GCCPULimiter(procs: scheduler.procs, now: nanotime())
         pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep)
         collector = makeCollector(config.collector)
     }
@@ -106,6 +110,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         lastCycleEnd.store(startTime, ordering: .relaxed)
         let period = config.forcedGCPeriodNS
         scheduler.hooks.sysmonTick = { [unowned self] now in
+            self.cpuLimiter.update(now: now, gcTotalNS: self.gcCPUTotalNS)
             if now - self.lastCycleEnd.load(ordering: .relaxed) > period,
                !self.forceGCPending.exchange(true, ordering: .relaxed) {
                 self.forceGCParker.unpark()
@@ -210,18 +215,23 @@ public final class TriColorRuntime: @unchecked Sendable {
         defer { cycleLock.unlock() }
         if onlyIfStillNeeded && cyclesStarted.load(ordering: .relaxed) != seen { return }
         cyclesStarted.add(1, ordering: .relaxed)
-        let record = collector.runCycle(reason: reason)
+        let before = cpu.snapshot(sweepNS: 0)
+        var record = collector.runCycle(reason: reason)
         let end = nanotime()
-        gcClockNS += end - record.start
+        let after = cpu.snapshot(sweepNS: 0)
+        record.assistCPUNS = after.assistNS - before.assistNS
+        record.backgroundCPUNS = after.backgroundNS - before.backgroundNS
+        record.idleCPUNS = after.idleNS - before.idleNS
+        cpu.stw.add(record.pauses.reduce(0, +) * Int64(scheduler.procs), ordering: .relaxed)
         lastCycleEnd.store(end, ordering: .relaxed)
         forceGCPending.store(false, ordering: .relaxed)
         recorder.add(record, heapInUse: heap.heapInUseBytes)
         eventLog.record(GCEvent(kind: .cycle, name: "GC \(record.cycle) (\(record.reason.rawValue))",
                                 start: record.start, end: end))
         if config.gctrace {
-            let wall = max(1, end - startTime)
+            let machineNS = max(1, end - startTime) * Int64(scheduler.procs)
             tc_write_stderr(gctraceLine(record, sinceStartNS: record.start - startTime,
-                                        gcFraction: Double(gcClockNS) / Double(wall)) + "\n")
+                                        gcFraction: Double(gcCPUTotalNS) / Double(machineNS)) + "\n")
         }
         sweepParker.unpark()
     }
@@ -260,6 +270,19 @@ public final class TriColorRuntime: @unchecked Sendable {
         collector.allocatedWhileMarking(r, size: type.size)
     }
 
+    /// GC processor time so far, every kind (ns of CPU).
+    var gcCPUTotalNS: Int64 {
+        cpu.concurrentNS + cpu.stw.load(ordering: .relaxed) + Int64(heap.stats.totalSweepNanos)
+    }
+
+    /// Charges `ns` of GC processor time of `kind`, spent on the current P between `start`
+    /// and `end` (nanotime), and records it as a slice on that P's track.
+    func chargeGC(_ kind: GCCPUKind, ns: Int64, start: Int64, end: Int64) {
+        cpu.add(kind, ns)
+        eventLog.record(GCEvent(kind: kind == .assist ? .assist : .worker, name: kind.rawValue, start: start,
+                                end: end, p: Processor.current?.id ?? -1, goroutine: Goroutine.current?.id ?? 0))
+    }
+
     /// A mark assist before an allocation while marking (may reach safe points).
     @inline(never)
     func assistBeforeAlloc(_ size: Int) {
@@ -272,5 +295,5 @@ public final class TriColorRuntime: @unchecked Sendable {
     public var events: [GCEvent] { eventLog.snapshot }
 
     /// A snapshot of the collector statistics.
-    public var stats: GCStats { recorder.snapshot(heap: heap, goal: pacer.goal.load(ordering: .relaxed)) }
+    public var stats: GCStats { recorder.snapshot(heap: heap, goal: pacer.goal.load(ordering: .relaxed), cpu: cpu) }
 }

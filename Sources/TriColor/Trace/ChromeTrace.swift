@@ -37,7 +37,7 @@ public enum ChromeTrace {
         case .mark: return 2
         case .stw: return 3
         case .run: return 100 + max(0, e.p)
-        case .assist: return 200 + max(0, e.p)
+        case .assist, .worker: return 200 + max(0, e.p)
         }
     }
 
@@ -47,7 +47,7 @@ public enum ChromeTrace {
         case 2: return "GC mark"
         case 3: return "stop the world"
         case 100..<200: return "P\(tid - 100)"
-        default: return "P\(tid - 200) assists"
+        default: return "P\(tid - 200) GC work (workers, assists)"
         }
     }
 

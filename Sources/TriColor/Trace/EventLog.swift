@@ -17,8 +17,11 @@ public struct GCEvent: Sendable, Equatable {
         case stw
         /// The concurrent mark phase (or the STW mark for markSweep).
         case mark
-        /// A mark assist by an allocating goroutine.
+        /// A mark assist by an allocating goroutine, on its P.
         case assist
+        /// A background mark worker's burst (name: dedicated, fractional, idle or
+        /// coordinator), on its P.
+        case worker
         /// A goroutine ran on a P.
         case run
     }
