@@ -55,19 +55,7 @@ extension PauseSuite {
         let result = Box(OpLatency())
         do {
             try rt.run {
-                func build(_ d: Int) -> Ref {
-                    rt.withFrame {
-                        let n = rt.allocSlot(node)
-                        if d > 1 {
-                            let l = build(d - 1)
-                            rt.store(rt[n], 0, l)
-                            let r = build(d - 1)
-                            rt.store(rt[n], 1, r)
-                        }
-                        return rt[n]
-                    }
-                }
-                rt.setGlobal(0, build(depth))
+                rt.setGlobal(0, buildTree(rt, node, depth: depth))
                 rt.collect()
                 window.begin(rt)
                 let deadline = window.start + Int64(seconds * 1e9)

@@ -105,21 +105,8 @@ enum PauseSuite {
         let depth = max(5, Int(log2(Double(live + 1))))
         do {
             try rt.run {
-                // Build a complete tree of 2^depth - 1 nodes, top-down, rooted in global 0.
-                func build(_ d: Int) -> Ref {
-                    rt.withFrame {
-                        let n = rt.allocSlot(node)
-                        if d > 1 {
-                            let l = build(d - 1)
-                            rt.store(rt[n], 0, l)
-                            let r = build(d - 1)
-                            rt.store(rt[n], 1, r)
-                        }
-                        return rt[n]
-                    }
-                }
-                let root = build(depth)
-                rt.setGlobal(0, root)
+                // A complete tree of 2^depth - 1 nodes, rooted in global 0.
+                rt.setGlobal(0, buildTree(rt, node, depth: depth))
                 rt.collect()
                 window.begin(rt)
                 let wg = WaitGroup()

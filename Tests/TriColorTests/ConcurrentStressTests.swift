@@ -105,19 +105,7 @@ func verify(_ rt: TriColorRuntime, _ head: Ref, _ length: Int) -> Bool {
     let node = rt.registerType(name: "Node", pointerFields: 2)
     try rt.run {
         // A complete binary tree of 2^17 - 1 nodes: wide enough to spill work to the pool.
-        func build(_ d: Int) -> Ref {
-            rt.withFrame {
-                let n = rt.allocSlot(node)
-                if d > 1 {
-                    let l = build(d - 1)
-                    rt.store(rt[n], 0, l)
-                    let r = build(d - 1)
-                    rt.store(rt[n], 1, r)
-                }
-                return rt[n]
-            }
-        }
-        rt.setGlobal(0, build(17))
+        rt.setGlobal(0, buildTree(rt, node, depth: 17))
         for _ in 0..<5 {
             rt.startCollection()
             Goroutine.sleep(nanoseconds: 20_000_000)

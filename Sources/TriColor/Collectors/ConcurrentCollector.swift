@@ -361,10 +361,7 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
 
     /// Whether some P's local grey stack holds objects (its published hint).
     private func anyLocalWork() -> Bool {
-        rt.scheduler.allp.contains { p in
-            guard let s = p.localStorage else { return false }
-            return unsafeDowncast(s, to: PerP.self).gcw.localCountHint.load(ordering: .relaxed) > 0
-        }
+        rt.registeredWork.contains { $0.localCountHint.load(ordering: .relaxed) > 0 }
     }
 
     /// With the world stopped: moves every P's barrier buffer and local grey objects to

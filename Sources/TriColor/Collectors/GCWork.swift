@@ -111,3 +111,15 @@ final class GCWork {
         return grey.popLast()
     }
 }
+
+/// Every P's `GCWork`, in creation order; protected by its lock. Append-only.
+final class RegisteredWork: @unchecked Sendable {
+    private let lock = HeapLock()
+    private var all: [GCWork] = []   // lock
+
+    func add(_ w: GCWork) { lock.withLock { all.append(w) } }
+
+    func contains(where predicate: (GCWork) -> Bool) -> Bool {
+        lock.withLock { all.contains(where: predicate) }
+    }
+}

@@ -71,6 +71,7 @@ extension TriColorRuntime {
         if let s = p.localStorage { return unsafeDowncast(s, to: PerP.self) }
         let s = PerP(heap.makeAllocCache())
         p.localStorage = s
+        registeredWork.add(s.gcw)
         return s
     }
 

@@ -29,6 +29,10 @@ public final class TriColorRuntime: @unchecked Sendable {
     let pacer: Pacer
     let recorder = GCStatsRecorder()
     let eventLog: EventLog
+    /// Every P's mark work, registered when the P first uses the heap: lets the coordinator
+    /// read the local-work hints without touching `Processor.localStorage`, which the P's
+    /// own thread writes on first use.
+    let registeredWork = RegisteredWork()
     /// GC processor time by kind, measured where it is spent (GCCPU.swift).
     let cpu = GCCPUCounters()
     /// Go's GC CPU limiter; updated from sysmon's tick.
