@@ -1,6 +1,7 @@
 // swift-tools-version: 6.0
 // TriColor: concurrent garbage collectors beside real goroutines.
-// Layering: CContext <- GMP <- TriColor <- {tricolor, gcbench, tests}. Zero package dependencies.
+// Layering: CContext <- GMP <- TriColor <- {TriColorLab, GCBenchKit} <- {tricolor, gcbench, tests}.
+// Zero package dependencies.
 import PackageDescription
 
 let package = Package(
@@ -8,6 +9,8 @@ let package = Package(
     products: [
         .library(name: "GMP", targets: ["GMP"]),
         .library(name: "TriColor", targets: ["TriColor"]),
+        .library(name: "TriColorLab", targets: ["TriColorLab"]),
+        .library(name: "GCBenchKit", targets: ["GCBenchKit"]),
         .executable(name: "gcbench", targets: ["gcbench"]),
         .executable(name: "tricolor", targets: ["TricolorCLI"]),
         .executable(name: "readme-examples", targets: ["ReadmeExamples"]),
@@ -16,12 +19,16 @@ let package = Package(
         .target(name: "CContext", path: "Sources/CContext"),
         .target(name: "GMP", dependencies: ["CContext"], path: "Sources/GMP"),
         .target(name: "TriColor", dependencies: ["GMP", "CContext"], path: "Sources/TriColor"),
-        .executableTarget(name: "TricolorCLI", dependencies: ["TriColor", "GMP"], path: "Sources/tricolor"),
+        .target(name: "TriColorLab", dependencies: ["TriColor", "GMP"], path: "Sources/TriColorLab"),
+        .target(name: "GCBenchKit", dependencies: ["TriColor", "GMP"], path: "Benchmarks/GCBenchKit"),
+        .executableTarget(name: "TricolorCLI", dependencies: ["TriColorLab", "TriColor", "GMP"], path: "Sources/tricolor"),
         .executableTarget(name: "ReadmeExamples", dependencies: ["GMP", "TriColor"], path: "Sources/ReadmeExamples"),
-        .executableTarget(name: "gcbench", dependencies: ["GMP", "TriColor", "CContext"], path: "Benchmarks/GCBench"),
+        .executableTarget(name: "gcbench", dependencies: ["GCBenchKit", "TriColorLab", "GMP", "TriColor", "CContext"], path: "Benchmarks/GCBench"),
         .testTarget(name: "GMPTests", dependencies: ["GMP", "CContext"], path: "Tests/GMPTests"),
         .testTarget(name: "TriColorTests", dependencies: ["TriColor", "GMP"], path: "Tests/TriColorTests"),
-        .testTarget(name: "PropertyTests", dependencies: ["TriColor", "GMP", "TricolorCLI"], path: "Tests/PropertyTests"),
+        .testTarget(name: "TriColorLabTests", dependencies: ["TriColorLab", "TriColor", "GMP"], path: "Tests/TriColorLabTests"),
+        .testTarget(name: "GCBenchKitTests", dependencies: ["GCBenchKit", "TriColor", "GMP"], path: "Tests/GCBenchKitTests"),
+        .testTarget(name: "PropertyTests", dependencies: ["TriColorLab", "TriColor", "GMP", "TricolorCLI"], path: "Tests/PropertyTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// What the mutator felt, per operation (golang/benchmarks gc_latency's measure): the gap

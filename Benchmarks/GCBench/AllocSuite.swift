@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// Suite `alloc`: allocation-heavy workloads on the managed heap. `binary-trees` runs

@@ -1,6 +1,8 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
+import TriColorLab
 
 /// Suite `check`: property-test throughput, `schedules_per_s` for each exploration
 /// scheduler (random, pct) on programs of 3 goroutines x 20 operations, one core

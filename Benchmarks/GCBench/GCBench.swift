@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// Boehm's GCBench (after John Ellis and Pete Kovac's Java version, 1997): the classic

@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// gcbench's options (parsed by the library, where tests can reach them).

@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// How one heap-workload run is configured.

@@ -1,6 +1,7 @@
 import Foundation
 import GMP
 import Synchronization
+import GCBenchKit
 import TriColor
 
 /// `lru-cache`: two goroutines, each with its own LRU cache on the heap: a hash table (a

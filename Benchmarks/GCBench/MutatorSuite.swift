@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// Suite `mutator`: programs whose mutator behaviour stresses one part of a collector:

@@ -1,6 +1,7 @@
 import Foundation
 import GMP
 import Synchronization
+import GCBenchKit
 import TriColor
 
 /// Suite `pause`: stop-the-world pauses under a large live heap (`live-churn`) and under

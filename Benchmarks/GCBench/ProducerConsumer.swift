@@ -1,6 +1,7 @@
 import Foundation
 import GMP
 import Synchronization
+import GCBenchKit
 import TriColor
 
 /// `producer-consumer`: two producers allocate messages (a Msg pointing to a 48-byte

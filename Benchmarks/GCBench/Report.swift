@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 /// Output of the heap suites: one table per workload, result files, plots and the trace.

@@ -1,6 +1,7 @@
 import Foundation
 import GMP
 import Synchronization
+import GCBenchKit
 import TriColor
 
 /// `write-heavy`: a live graph of `nodes` four-pointer nodes, reachable through a two-level

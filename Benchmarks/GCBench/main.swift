@@ -1,5 +1,6 @@
 import Foundation
 import GMP
+import GCBenchKit
 import TriColor
 
 // gcbench: compares collectors and measures the scheduler's hot paths.

@@ -7,6 +7,7 @@
 
 import Foundation
 import TriColor
+import TriColorLab
 
 extension TricolorCLI {
     static let scenarioUsage = """

@@ -19,6 +19,7 @@
 import Foundation
 import GMP
 import TriColor
+import TriColorLab
 
 /// The `tricolor` command (see the essay above).
 public enum TricolorCLI {

@@ -1,5 +1,6 @@
 import GMP
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// The power of the property test: every ablation (a safe collector with one ingredient

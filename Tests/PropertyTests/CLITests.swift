@@ -1,5 +1,6 @@
 import Testing
 @testable import TricolorCLI
+@testable import TriColorLab
 @testable import TriColor
 
 /// `tricolor` exit codes and output, through `TricolorCLI.run` (the executable's logic).

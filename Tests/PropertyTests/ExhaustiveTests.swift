@@ -1,5 +1,6 @@
 import GMP
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// Bounded exhaustive enumeration of schedules on a tiny program: the heap drops what a

@@ -1,4 +1,5 @@
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// Generated programs on real threads (2 Ps), the safe collectors in turn, checkmark every

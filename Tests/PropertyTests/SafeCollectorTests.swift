@@ -1,5 +1,6 @@
 import GMP
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// Every safe collector survives thousands of random mutator programs under uniform random

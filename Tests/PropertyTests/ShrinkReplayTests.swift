@@ -1,5 +1,6 @@
 import GMP
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// Shrinking and replaying: a failing program shrinks to a handful of operations, and the

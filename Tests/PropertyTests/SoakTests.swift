@@ -1,6 +1,7 @@
 import Foundation
 import GMP
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// The long soak, only with TRICOLOR_SOAK=1 (see README): 100,000 seeds per safe

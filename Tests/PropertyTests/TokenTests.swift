@@ -1,5 +1,6 @@
 import GMP
 import Testing
+@testable import TriColorLab
 @testable import TriColor
 
 /// Programs survive the round trip through their compact encoding and replay tokens.

@@ -6,20 +6,20 @@ import GMP
 
 extension TriColorRuntime {
     /// The concurrent collector, if this runtime uses one.
-    var concurrentCollector: ConcurrentCollector? { collector as? ConcurrentCollector }
+    package var concurrentCollector: ConcurrentCollector? { collector as? ConcurrentCollector }
 }
 
 extension ConcurrentCollector {
     /// Stops the world, begins a mark (globals grey, barrier on) and restarts the world. No
     /// mark workers run: the caller drives marking with `step*`.
-    func stepBegin() {
+    package func stepBegin() {
         let w = rt.scheduler.stopTheWorld(reason: "GC step: begin")
         beginMark()
         rt.scheduler.startTheWorld(w)
     }
 
     /// Scans (blackens) the grey object `r`: its fields are shaded.
-    func stepScan(_ r: Ref) {
+    package func stepScan(_ r: Ref) {
         precondition(heap.color(of: r) == .grey, "stepScan: \(heap.describe(r)) is \(heap.color(of: r)), not grey")
         let gcw = rt.perP().gcw
         gcw.grey.removeAll { $0 == r }   // it leaves the work queue: black, not re-scanned
@@ -27,20 +27,20 @@ extension ConcurrentCollector {
     }
 
     /// Scans goroutine `g`'s stack (the caller's own, or a stopped goroutine's).
-    func stepScanStack(_ g: Goroutine) {
+    package func stepScanStack(_ g: Goroutine) {
         scanStack(g, rt.perP().gcw)
     }
 
     /// The colour of `r` after flushing this P's write-barrier buffer (so a pointer the
     /// barrier recorded shows as grey, as it conceptually is).
-    func stepColor(_ r: Ref) -> ObjectColor {
+    package func stepColor(_ r: Ref) -> ObjectColor {
         flushBarrierBuffer(rt.perP().gcw)
         return heap.color(of: r)
     }
 
     /// Stops the world, finishes the mark (drain, re-scan if the plan says so, checkmark)
     /// and starts the sweep. Returns the checkmark's findings instead of stopping the run.
-    func stepFinish() -> [CheckmarkViolation] {
+    package func stepFinish() -> [CheckmarkViolation] {
         let w = rt.scheduler.stopTheWorld(reason: "GC step: finish")
         let v = finishMark()
         rt.scheduler.startTheWorld(w)

@@ -59,7 +59,7 @@ import Synchronization
 /// `@unchecked Sendable`: shared by the cycle's coordinator, its workers and every mutator;
 /// each mutable field is an atomic, guarded by a lock, or touched only with the world stopped
 /// or on the coordinator (each says which).
-final class ConcurrentCollector: Collector, @unchecked Sendable {
+package final class ConcurrentCollector: Collector, @unchecked Sendable {
     unowned let rt: TriColorRuntime
     let kind: CollectorKind
     let plan: BarrierPlan
@@ -107,7 +107,7 @@ final class ConcurrentCollector: Collector, @unchecked Sendable {
 
     /// Whether `g`'s stack has been scanned (is black) in the current cycle.
     @inline(__always)
-    func isStackBlack(_ g: Goroutine) -> Bool { g.collectorWord == stackEpoch }
+    package func isStackBlack(_ g: Goroutine) -> Bool { g.collectorWord == stackEpoch }
 
     /// Makes a goroutine created while marking start black (its stack is empty).
     func markNewGoroutineBlack(_ g: Goroutine) { g.collectorWord = stackEpoch }

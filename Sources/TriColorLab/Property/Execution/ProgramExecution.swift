@@ -1,0 +1,174 @@
+// The goroutines of one run: how each operation maps onto the mutator API.
+//
+// Each operation reads its Refs from slots or globals *after* its last safe point and
+// stores its result straight into a slot, a global or a field, so no Ref outlives a safe
+// point in a Swift local (the Ref-validity rule of TriColorRuntime+Mutator.swift):
+//
+//     .alloc(s)          rt[s] = rt.alloc(node)              alloc's safe point comes first
+//     .allocInto(o, f)   let n = rt.alloc(node); rt.store(rt[o], f, n)
+//     .receive(c, s)     withFrame { rt[s] = rt[ch.receive()] }   the receive pushes a slot
+//     .spawn(k, s)       wg.add(1); rt.go(carrying: [rt[s]]) { run g_k; wg.done() }
+//
+// and after every operation the goroutine calls `Goroutine.safePoint()`, a decision point.
+// Owned by one run; every method runs on a goroutine of that run's (single-M) scheduler.
+
+import TriColor
+import GMP
+
+final class ProgramExecution: @unchecked Sendable {
+    /// Not retained: a goroutine abandoned mid-operation (a failing run) never releases
+    /// what its frames hold, and holding the runtime would leak its arena and stacks.
+    unowned(unsafe) let rt: TriColorRuntime
+    let program: MutatorProgram
+    let node: ObjectType
+    /// Counts goroutines that have not finished their operations.
+    let wg = WaitGroup()
+    /// Closed by main after the final cycle: goroutines hold their slots until then.
+    let release = Channel<Int>()
+    /// Counts goroutines that have not done their final root check.
+    let exited = WaitGroup()
+    var channels: [RefChannel] = []
+    let trace: OperationTrace
+
+    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool) {
+        self.rt = rt
+        self.program = program
+        node = rt.registerType(name: "Node", pointerFields: MutatorProgram.fields)
+        trace = OperationTrace(enabled: tracing)
+    }
+
+    /// The main goroutine: build the heap, start the goroutines, wait, final cycle, check.
+    func main() {
+        let capacity = max(1, program.sendCount)
+        channels = (0..<program.channelCount).map { _ in rt.makeChannel(capacity: capacity) }
+        rt.withFrame {
+            let objects = program.heap.indices.map { i in
+                let s = rt.allocSlot(node)
+                trace.name(rt[s], "o\(i)")
+                return s
+            }
+            for (i, fields) in program.heap.enumerated() {
+                for (f, t) in fields.enumerated() { if let t { rt.store(rt[objects[i]], f, rt[objects[t]]) } }
+            }
+            for (g, t) in program.globals.enumerated() { if let t { rt.setGlobal(g, rt[objects[t]]) } }
+            for (k, t) in program.threads.enumerated() where !t.spawned {
+                wg.add(1)
+                let refs = t.slots.map { $0.map { rt[objects[$0]] } ?? .nil }
+                exited.add(1)
+                rt.go(carrying: refs) { [self] slots in runThread(k, slots) }
+            }
+        }
+        // After the frame is popped: main's stack holds nothing, so the cycle sees the
+        // objects only through the goroutines, the globals and the heap.
+        if program.gcAtStart {
+            trace.event(rt, "main: start GC")
+            rt.startCollection()
+        }
+        wg.wait()
+        trace.event(rt, "main: all goroutines done (holding their slots); final full cycle")
+        rt.collect()
+        while rt.heap.sweepOne() {}
+        release.close()
+        exited.wait()
+        checkReachableFromGlobals()
+    }
+
+    /// Goroutine `k`: its operations; then it keeps its slots (roots) alive until main has
+    /// run the final cycle, so a cycle in flight still sees them, and checks them once more.
+    func runThread(_ k: Int, _ slots: [StackSlot]) {
+        let me = "g\(k)"
+        for (j, op) in program.threads[k].ops.enumerated() {
+            checkRoots(me, slots)
+            perform(op, slots)
+            if trace.enabled { trace.op(rt, me, j, op, slots) }
+            Goroutine.safePoint()
+        }
+        wg.done()
+        _ = release.receive()
+        checkRoots(me, slots)
+        exited.done()
+    }
+
+    func perform(_ op: MutatorOp, _ s: [StackSlot]) {
+        switch op {
+        case .alloc(let d):
+            rt[s[d]] = rt.alloc(node)
+            trace.newObject(rt[s[d]])
+        case .allocInto(let o, let f):
+            let n = rt.alloc(node)
+            trace.newObject(n)
+            let obj = rt[s[o]]
+            if !obj.isNil { rt.store(obj, f, n) }
+        case .store(let o, let f, let from):
+            let obj = rt[s[o]]
+            if !obj.isNil { rt.store(obj, f, rt[s[from]]) }
+        case .clearField(let o, let f):
+            let obj = rt[s[o]]
+            if !obj.isNil { rt.store(obj, f, nil) }
+        case .load(let d, let o, let f):
+            let obj = rt[s[o]]
+            rt[s[d]] = obj.isNil ? nil : rt.load(obj, f)
+        case .take(let d, let o, let f):
+            let obj = rt[s[o]]
+            rt[s[d]] = obj.isNil ? nil : rt.load(obj, f)
+            if !obj.isNil { rt.store(obj, f, nil) }
+        case .put(let o, let f, let from):
+            let obj = rt[s[o]]
+            if !obj.isNil { rt.store(obj, f, rt[s[from]]) }
+            rt[s[from]] = nil
+        case .setGlobal(let g, let from): rt.setGlobal(g, rt[s[from]])
+        case .clearGlobal(let g): rt.setGlobal(g, nil)
+        case .loadGlobal(let d, let g): rt[s[d]] = rt.global(g)
+        case .copy(let d, let from): rt[s[d]] = rt[s[from]]
+        case .clear(let d): rt[s[d]] = nil
+        case .send(let c, let from): channels[c].send(s[from])
+        case .receive(let c, let d):
+            rt.withFrame {
+                if let got = channels[c].receive() { rt[s[d]] = rt[got] }
+            }
+        case .spawn(let child, let from):
+            wg.add(1)
+            exited.add(1)
+            rt.go(carrying: [rt[s[from]], nil, nil]) { [self] slots in runThread(child, slots) }
+        case .yield: Goroutine.yield()
+        case .startGC: rt.startCollection()
+        }
+    }
+
+    /// "No reachable object freed", before an operation: the goroutine's slots and the
+    /// globals must hold live objects.
+    func checkRoots(_ me: String, _ slots: [StackSlot]) {
+        for (i, s) in slots.enumerated() {
+            let r = rt[s]
+            if !r.isNil, let m = rt.heap.validate(r) {
+                let message = "GC: reachable object freed: \(me).s\(i) holds \(trace.label(r)): \(m) (collector \(rt.collectorKind))"
+                Goroutine.panic(message)
+            }
+        }
+        for g in 0..<MutatorProgram.globals {
+            let r = rt.global(g)
+            if !r.isNil, let m = rt.heap.validate(r) {
+                let message = "GC: reachable object freed: G\(g) holds \(trace.label(r)): \(m) (collector \(rt.collectorKind))"
+                Goroutine.panic(message)
+            }
+        }
+    }
+
+    /// "No reachable object freed", at the end: everything reachable from the globals.
+    func checkReachableFromGlobals() {
+        var seen = Set<UInt64>()
+        var stack: [(Ref, String)] = []
+        for g in 0..<MutatorProgram.globals where !rt.global(g).isNil { stack.append((rt.global(g), "G\(g)")) }
+        while let (r, path) = stack.popLast() {
+            guard seen.insert(r.offset).inserted else { continue }
+            if let m = rt.heap.validate(r) {
+                let message = "GC: reachable object freed: \(path) -> \(trace.label(r)): \(m) (collector \(rt.collectorKind))"
+                Goroutine.panic(message)
+            }
+            for f in 0..<MutatorProgram.fields {
+                let v = rt.load(r, f)
+                if !v.isNil { stack.append((v, path + ".f\(f)")) }
+            }
+        }
+    }
+}

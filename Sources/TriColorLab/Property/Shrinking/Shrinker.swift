@@ -1,0 +1,152 @@
+// Shrinking a failing program to a small counterexample.
+//
+// Greedy reduction in the style of QuickCheck/Hypothesis shrinking and Zeller's delta
+// debugging: propose a simpler candidate, keep it if it still fails, repeat until a whole
+// round of proposals makes no progress (a local minimum: removing any one thing we know
+// how to remove makes the failure go away). The proposals, cheapest-to-check first:
+//
+//   1. drop a goroutine (its spawn operations go too; later spawn targets renumber);
+//   2. drop operations: chunks of half, a quarter, ... down to single operations, in every
+//      goroutine (ddmin's complement step);
+//   3. simplify the initial heap: main starts no GC cycle; clear a global, an initial slot,
+//      a field; drop an object (references to it become nil).
+//
+// "Still fails" means some run of the candidate hits an oracle (`.gcFailure`; a candidate
+// that deadlocks because a shrink removed the matching send is not a counterexample). A
+// changed program no longer follows the original schedule, so the candidate is run under
+// the original schedule seed and then a few more random and PCT seeds: small programs fail
+// under many schedules, and searching a handful keeps shrinking from stalling.
+// Every accepted candidate is strictly smaller (fewer goroutines, operations, objects or
+// roots), so shrinking terminates.
+
+import TriColor
+import GMP
+
+/// Reduces failing programs (see the essay above).
+public struct Shrinker: Sendable {
+    public var runner: ProgramRunner
+    /// Seeds per scheduler tried on each candidate (after the original schedule).
+    public var seedsPerCandidate: Int
+    /// PCT depth for the PCT seeds.
+    public var pctDepth: Int
+
+    public init(runner: ProgramRunner, seedsPerCandidate: Int = 4, pctDepth: Int = 3) {
+        var r = runner
+        r.traceOperations = false
+        self.runner = r
+        self.seedsPerCandidate = seedsPerCandidate
+        self.pctDepth = pctDepth
+    }
+
+    /// Candidates run while shrinking (statistics).
+    public final class Stats: @unchecked Sendable {
+        public var candidates = 0, runs = 0
+        public init() {}
+    }
+
+    /// A failing run of `program`, trying `schedule` first, or nil.
+    func failingRun(_ program: MutatorProgram, _ schedule: ScheduleChoice, _ stats: Stats) -> (RunOutcome, ScheduleChoice)? {
+        stats.candidates += 1
+        var schedules: [ScheduleChoice] = [schedule]
+        for s in 0..<UInt64(seedsPerCandidate) {
+            schedules.append(.random(seed: 0x5EED_0000 &+ s))
+            schedules.append(.pct(seed: 0x5EED_1000 &+ s, depth: pctDepth))
+        }
+        for sc in schedules {
+            stats.runs += 1
+            let o = runner.run(program, schedule: sc)
+            if o.isGCFailure { return (o, sc) }
+        }
+        return nil
+    }
+
+    /// Shrinks `program`, which fails under `schedule`. Returns the smallest failing
+    /// program found, a failing run of it and that run's schedule.
+    public func shrink(_ program: MutatorProgram, schedule: ScheduleChoice, stats: Stats = Stats())
+        -> (program: MutatorProgram, outcome: RunOutcome, schedule: ScheduleChoice)? {
+        guard var best = failingRun(program, schedule, stats) else { return nil }
+        var current = program
+        var progress = true
+        while progress {
+            progress = false
+            var list = Self.candidates(current)
+            var i = 0
+            while i < list.count {
+                let candidate = list[i]
+                if candidate.validationError() == nil, let hit = failingRun(candidate, best.1, stats) {
+                    current = candidate
+                    best = hit
+                    progress = true
+                    // Carry on at the same position of the smaller program's proposals
+                    // (the ones before it were just tried); a new round starts from 0.
+                    list = Self.candidates(current)
+                } else {
+                    i += 1
+                }
+            }
+        }
+        return (current, best.0, best.1)
+    }
+
+    /// Simpler variants of `p`, most aggressive first.
+    static func candidates(_ p: MutatorProgram) -> [MutatorProgram] {
+        var out: [MutatorProgram] = []
+        for k in p.threads.indices.reversed() { out.append(removingThread(k, from: p)) }
+        for k in p.threads.indices {
+            let n = p.threads[k].ops.count
+            var chunk = n / 2
+            while chunk >= 1 {
+                var start = 0
+                while start < n {
+                    var q = p
+                    q.threads[k].ops.removeSubrange(start..<min(n, start + chunk))
+                    out.append(q)
+                    start += chunk
+                }
+                chunk /= 2
+            }
+        }
+        if p.gcAtStart { var q = p; q.gcAtStart = false; out.append(q) }
+        for g in p.globals.indices where p.globals[g] != nil { var q = p; q.globals[g] = nil; out.append(q) }
+        for k in p.threads.indices where !p.threads[k].spawned {
+            for s in p.threads[k].slots.indices where p.threads[k].slots[s] != nil {
+                var q = p
+                q.threads[k].slots[s] = nil
+                out.append(q)
+            }
+        }
+        for o in p.heap.indices.reversed() { out.append(removingObject(o, from: p)) }
+        for o in p.heap.indices {
+            for f in p.heap[o].indices where p.heap[o][f] != nil { var q = p; q.heap[o][f] = nil; out.append(q) }
+        }
+        return out
+    }
+
+    /// `p` without goroutine `k`: spawns of it are dropped, later spawn targets renumbered.
+    static func removingThread(_ k: Int, from p: MutatorProgram) -> MutatorProgram {
+        var q = p
+        q.threads.remove(at: k)
+        for t in q.threads.indices {
+            q.threads[t].ops = q.threads[t].ops.compactMap { op in
+                guard case .spawn(let c, let s) = op else { return op }
+                if c == k { return nil }
+                return .spawn(child: c > k ? c - 1 : c, from: s)
+            }
+        }
+        return q
+    }
+
+    /// `p` without initial object `o`: references to it become nil, later ones renumber.
+    static func removingObject(_ o: Int, from p: MutatorProgram) -> MutatorProgram {
+        func remap(_ v: Int?) -> Int? {
+            guard let v, v != o else { return nil }
+            return v > o ? v - 1 : v
+        }
+        var q = p
+        q.heap.remove(at: o)
+        q.heap = q.heap.map { $0.map(remap) }
+        q.globals = q.globals.map(remap)
+        for t in q.threads.indices { q.threads[t].slots = q.threads[t].slots.map(remap) }
+        return q
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+@testable import GCBenchKit
+import TriColor
+
+/// gcbench reports only what it measured. gcbench is an executable target, so these tests
+/// run the (debug) `gcbench` that `swift build --build-tests` builds beside this test
+/// bundle, with `--quick --json FILE`, and read the runs back with `BenchReport.decode`.
+@Suite(.serialized) struct GCBenchHonestyTests {
+    /// Runs gcbench with `args` plus `--json` to a temporary file; returns the decoded
+    /// report and the program's stdout.
+    func gcbench(_ args: [String]) throws -> (BenchReport, String) {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let exe = dir.appendingPathComponent("gcbench")
+        try #require(FileManager.default.isExecutableFile(atPath: exe.path),
+                     "\(exe.path) is missing: `swift build` builds it (product gcbench)")
+        let json = FileManager.default.temporaryDirectory.appendingPathComponent("gcbench-honesty-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: json) }
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = args + ["--json", json.path]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        try #require(p.terminationStatus == 0, "exit \(p.terminationStatus): \(text)")
+        return (try BenchReport.decode(Data(contentsOf: json)), text)
+    }
+
+    /// The ARC baseline of binary-trees is one configuration (procs 1) holding only measured
+    /// metrics, and every collector row, at every procs, has its ratio to it.
+    @Test func arcBaselineIsOneMeasuredRow() throws {
+        let (report, _) = try gcbench(["--suite", "alloc", "--workload", "binary-trees", "--collector", "markSweep",
+                                       "--procs", "1,2", "--quick", "--repeat", "2"])
+        let arc = report.runs.filter { $0.collector == "arc" }
+        #expect(arc.count == 2, "one timed run per repeat, no floating-garbage run")
+        #expect(Set(arc.map(\.procs)) == [1])
+        for r in arc {
+            #expect(Set(r.metrics.keys).isSubset(of: ["wall_ms", "peak_rss_mb"]), "\(r.metrics)")
+            #expect((r.metrics["wall_ms"] ?? 0) > 0)
+        }
+        let arcWall = try #require(Percentiles.median(arc.compactMap { $0.metrics["wall_ms"] }))
+        let timed = report.runs.filter { $0.collector == "markSweep" && $0.repeat > 0 }
+        #expect(Set(timed.map(\.procs)) == [1, 2])
+        for r in timed {
+            let ratio = try #require(r.metrics["ratio_vs_arc"], "\(r.configuration) has no ratio_vs_arc")
+            #expect(abs(ratio - r.metrics["wall_ms"]! / arcWall) < 1e-9 * ratio)
+        }
+    }
+
+    /// live-goroutines reports the goroutines it saw parked and the resident bytes they
+    /// added, not the count it asked for.
+    @Test func liveGoroutinesReportsWhatWasParked() throws {
+        let (report, _) = try gcbench(["--suite", "sched", "--workload", "live-goroutines", "--procs", "1", "--quick", "--repeat", "1"])
+        let runs = report.runs.filter { $0.workload == "live-goroutines" }
+        #expect(runs.count == 1)
+        for r in runs {
+            #expect(Set(r.metrics.keys) == ["parked", "rss_bytes_per_goroutine"], "\(r.metrics)")
+            #expect(r.metrics["parked"] == 20_000)   // --quick spawns 20,000; all of them park
+            #expect((r.metrics["rss_bytes_per_goroutine"] ?? 0) > 0)
+        }
+    }
+
+    /// The check suite runs once: one run per workload and repeat, one table.
+    @Test func checkSuiteRunsOnce() throws {
+        let (report, text) = try gcbench(["--suite", "check", "--workload", "random", "--quick", "--repeat", "1"])
+        #expect(report.runs.filter { $0.suite == "check" }.count == 1)
+        #expect(text.components(separatedBy: "== check/random ==").count == 2, "\(text)")
+    }
+}
