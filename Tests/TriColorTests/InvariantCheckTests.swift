@@ -27,7 +27,7 @@ import Testing
                 let cRef = rt.load(rt.global(1), 0)
                 rt.heap.storePointerNoBarrier(rt.global(0), field: 0, cRef)   // black a -> white c, no barrier
                 if cutGreyPath { rt.heap.storePointerNoBarrier(rt.global(1), field: 0, nil) }
-                gc.checkInvariants(after: "test edit")
+                gc.checker!.check(after: "test edit")
                 _ = gc.stepFinish()
             }
         } catch { return error }

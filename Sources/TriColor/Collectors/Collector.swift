@@ -3,32 +3,17 @@ import GMP
 /// One garbage-collection algorithm as the runtime drives it.
 ///
 /// The runtime owns the heap, the scheduler, the pacer and the statistics; a collector owns
-/// the mark phase: how a cycle is sequenced (what is stopped, when stacks are scanned) and,
-/// for concurrent collectors, the write barrier. Every collector, `markSweep` included,
-/// implements this protocol; none is a special case of the runtime.
+/// the mark phase: how a cycle is sequenced (what is stopped, when stacks are scanned) and
+/// which write barrier it needs (its BarrierPlan; the runtime owns the barrier itself, so a
+/// store never goes through the collector). Every collector, `markSweep` included, implements this protocol. A
+/// concurrent collector is also reached while its mark runs (allocate-black, assists,
+/// pointers moved between stacks) through `TriColorRuntime.concurrent`.
 protocol Collector: AnyObject, Sendable {
     var kind: CollectorKind { get }
 
     /// Runs one complete cycle on the calling goroutine, which holds the runtime's cycle
     /// lock, and returns its record. When it returns, the sweep of the cycle has started.
     func runCycle(reason: GCReason) -> GCCycleRecord
-
-    /// The write barrier's slow path for a store of `new` into `slot` (a heap field or a
-    /// global), called only while `TriColorRuntime.barrierEnabled` is set, before the
-    /// store. `slot` is the address of the word about to be overwritten.
-    func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref)
-
-    /// Called after every allocation while `TriColorRuntime.marking` is set, with no safe
-    /// point allowed: colour the new object (allocate-black).
-    func allocatedWhileMarking(_ r: Ref, size: Int)
-
-    /// Called before an allocation of `bytes` while marking: charge the allocating goroutine
-    /// a mark assist. May reach safe points (the new object does not exist yet).
-    func assist(bytes: Int)
-
-    /// Refs moved between stacks while marking (goroutine creation, channel transfer):
-    /// collectors with a barrier shade them.
-    func pointersMoved(_ refs: [Ref])
 }
 
 /// Why a cycle started.
@@ -66,7 +51,7 @@ public struct GCCycleRecord: Sendable {
     public var procs: Int
     /// Objects marked.
     public var markedObjects: Int
-    /// Write-barrier slow-path calls and successful shades (white -> grey) this cycle.
+    /// Write-barrier slow-path calls this cycle, and the objects the barrier turned grey.
     public var barrierCalls: Int = 0
     public var shades: Int = 0
     /// Bytes marked by this cycle but unreachable at its end (nil unless measured).

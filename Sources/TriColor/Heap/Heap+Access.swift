@@ -32,9 +32,7 @@ extension Heap {
     /// - Complexity: O(1), one load (a relaxed atomic load: a plain move).
     @inlinable @inline(__always)
     public func loadPointer(_ ref: Ref, field: Int) -> Ref {
-        if _slowPath(checked) { checkPointerField(ref, field, operation: "loadPointer") }
-        let p = arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8
-        return Ref(offset: UInt64(tc_load_relaxed(p.assumingMemoryBound(to: UInt.self))))
+        pointerSlot(ref, field, operation: "loadPointer").load()
     }
 
     /// Stores `value` into pointer field `field` of `ref`, with no write barrier.
@@ -43,12 +41,38 @@ extension Heap {
     /// - Complexity: O(1), one store (a relaxed atomic store: a plain move).
     @inlinable @inline(__always)
     public func storePointerNoBarrier(_ ref: Ref, field: Int, _ value: Ref) {
-        if _slowPath(checked) {
-            checkPointerField(ref, field, operation: "storePointer")
-            if !value.isNil { checkValue(value, operation: "storePointer") }
-        }
-        let p = arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8
-        tc_store_relaxed(p.assumingMemoryBound(to: UInt.self), UInt(value.offset))
+        storePointer(value, at: pointerSlot(ref, field, operation: "storePointer"), operation: "storePointer")
+    }
+
+    // MARK: Pointer slots (every field address is computed here)
+
+    /// The address of pointer field `field` of `ref`, with no validation: the object's base
+    /// + the header + 8 bytes per field.
+    @usableFromInline @inline(__always)
+    func fieldSlot(_ ref: Ref, _ field: Int) -> PointerSlot {
+        PointerSlot(arena + Int(truncatingIfNeeded: ref.offset) + ObjectHeader.size + field &* 8)
+    }
+
+    /// The address of pointer field `field` of `ref`; in checked mode `ref` must be a live
+    /// object and the field in range, or `operation` is reported as a misuse.
+    @usableFromInline @inline(__always)
+    func pointerSlot(_ ref: Ref, _ field: Int, operation: StaticString) -> PointerSlot {
+        if _slowPath(checked) { checkPointerField(ref, field, operation: operation) }
+        return fieldSlot(ref, field)
+    }
+
+    /// The address of global root `index`; the index must be in range.
+    @inline(__always)
+    func globalSlot(_ index: Int) -> PointerSlot {
+        precondition(index >= 0 && index < globalCount, "global index \(index) out of range 0..<\(globalCount)")
+        return PointerSlot(UnsafeMutableRawPointer(globals + index))
+    }
+
+    /// Stores `value` into `slot` (no barrier); in checked mode `value` must be nil or live.
+    @usableFromInline @inline(__always)
+    func storePointer(_ value: Ref, at slot: PointerSlot, operation: StaticString) {
+        if _slowPath(checked), !value.isNil { checkValue(value, operation: operation) }
+        slot.store(value)
     }
 
     // MARK: Scalars

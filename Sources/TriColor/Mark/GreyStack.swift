@@ -1,19 +1,18 @@
-// GreyStack: the mark work list (a miniature of Go's gcWork).
+// GreyStack: one marker's stack of grey objects (the local half of Go's gcWork).
 //
-// Holds grey objects: marked, not yet scanned. A plain growable stack over
-// malloc'd memory, used as a local value inside one marking function so the
-// push/pop path has no ARC, no bounds check and no exclusivity check.
-// Single-threaded; concurrent collectors will use per-worker stacks with a
-// shared overflow list.
+// A growable LIFO of Refs over malloc'd memory, so push and pop cost no ARC, no bounds check
+// and no exclusivity check. It belongs to one marker at a time: a P's GCWork while mutators
+// run (the goroutine on that P touches it between safe points), or the single marker of a
+// stop-the-world mark. Sharing between markers goes through WorkPool (WorkPool.swift).
 
-/// A LIFO of Refs. Must be `destroy()`ed by its owner (it is a plain value
-/// over manually managed memory so that it stays cheap to pass inout).
+/// A LIFO of grey Refs. Must be `destroy()`ed by its owner (a plain value over manually
+/// managed memory, cheap to copy into a local for a drain loop and write back).
 struct GreyStack {
     private var buffer: UnsafeMutablePointer<Ref>
     private var capacity: Int
     /// Number of queued Refs.
     private(set) var count = 0
-    /// Largest count ever reached (statistic).
+    /// Largest count reached since the last `resetHighWater` (statistic).
     private(set) var highWater = 0
 
     init(capacity: Int = 1024) {
@@ -41,6 +40,29 @@ struct GreyStack {
         if count == 0 { return nil }
         count -= 1
         return buffer[count]
+    }
+
+    /// Pushes every Ref of `refs`.
+    mutating func push(contentsOf refs: [Ref]) {
+        for r in refs { push(r) }
+    }
+
+    /// Removes the `n` most recently pushed objects and returns them (to give away).
+    mutating func removeTop(_ n: Int) -> [Ref] {
+        let k = min(n, count)
+        let out = Array(UnsafeBufferPointer(start: buffer + (count - k), count: k))
+        count -= k
+        return out
+    }
+
+    /// Removes every occurrence of `r` (stepping a mark by hand scans a chosen object).
+    mutating func remove(_ r: Ref) {
+        var j = 0
+        for i in 0..<count where buffer[i] != r {
+            buffer[j] = buffer[i]
+            j += 1
+        }
+        count = j
     }
 
     /// Starts a new high-water measurement.

@@ -15,7 +15,7 @@ extension TriColorRuntime {
     /// receives those slots. While marking, the carried pointers are shaded.
     public func go(carrying refs: [Ref], _ body: @Sendable @escaping ([StackSlot]) -> Void) {
         _ = currentG("go(carrying:)")
-        if marking.load(ordering: .relaxed) { collector.pointersMoved(refs) }
+        if marking.load(ordering: .relaxed) { concurrent?.pointersMoved(refs) }
         GMP.go(prepare: { child in
             for r in refs { child.roots.push(r.offset) }
         }) {
@@ -111,7 +111,7 @@ public final class RefChannel: @unchecked Sendable {
         let r = Ref(offset: buffer[i])
         let slot = rt.push(r)
         rt.storeRoot(buffer + i, nil)
-        if rt.marking.load(ordering: .relaxed) { rt.collector.pointersMoved([r]) }
+        if rt.marking.load(ordering: .relaxed) { rt.concurrent?.pointersMoved([r]) }
         free.send(i)
         return slot
     }
@@ -123,9 +123,8 @@ public final class RefChannel: @unchecked Sendable {
 extension TriColorRuntime {
     /// A barrier'd store into a runtime-owned root word (like a global).
     func storeRoot(_ word: UnsafeMutablePointer<UInt64>, _ value: Ref) {
-        if _slowPath(barrierEnabled.load(ordering: .relaxed)) {
-            collector.writeBarrier(slot: word, new: value)
-        }
-        tc_store_relaxed(UnsafeMutableRawPointer(word).assumingMemoryBound(to: UInt.self), UInt(value.offset))
+        let slot = PointerSlot(word)
+        if _slowPath(barrier.isEnabled) { runBarrier(slot, value) }
+        slot.store(value)
     }
 }

@@ -131,13 +131,9 @@ extension TriColorRuntime {
     /// barrier. Not a safe point.
     @inline(__always)
     public func store(_ obj: Ref, _ field: Int, _ value: Ref) {
-        if _slowPath(barrierEnabled.load(ordering: .relaxed)) {
-            if heap.checked { _ = heap.validateField(obj, field: field).map { misuse("store: \($0)") } }
-            let slot = (heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size + field &* 8)
-                .assumingMemoryBound(to: UInt64.self)
-            collector.writeBarrier(slot: slot, new: value)
-        }
-        heap.storePointerNoBarrier(obj, field: field, value)
+        let slot = heap.pointerSlot(obj, field, operation: "store")
+        if _slowPath(barrier.isEnabled) { runBarrier(slot, value) }
+        heap.storePointer(value, at: slot, operation: "store")
     }
 
     /// Reads global root `index`. Not a safe point.
@@ -146,11 +142,15 @@ extension TriColorRuntime {
     /// Writes global root `index` through the write barrier (globals are heap-like roots,
     /// as Go's data and bss). Not a safe point.
     public func setGlobal(_ index: Int, _ value: Ref) {
-        if _slowPath(barrierEnabled.load(ordering: .relaxed)) {
-            precondition(index >= 0 && index < heap.globalCount, "global index \(index) out of range 0..<\(heap.globalCount)")
-            collector.writeBarrier(slot: UnsafeMutableRawPointer(heap.globals + index).assumingMemoryBound(to: UInt64.self), new: value)
-        }
-        heap.storeGlobalNoBarrier(index, value)
+        let slot = heap.globalSlot(index)
+        if _slowPath(barrier.isEnabled) { runBarrier(slot, value) }
+        heap.storePointer(value, at: slot, operation: "setGlobal")
+    }
+
+    /// The barrier's slow path on this P's buffer. Off the fast path.
+    @inline(never)
+    func runBarrier(_ slot: PointerSlot, _ value: Ref) {
+        withPerP { barrier.record(slot, value, $0.gcw) }
     }
 
     /// Loads a scalar from `obj`'s scalar bytes. Not a safe point.

@@ -39,10 +39,11 @@ public final class TriColorRuntime: @unchecked Sendable {
     let cpuLimiter: GCCPULimiter
     /// The collector; set once in init.
     private(set) var collector: Collector!
-
-    /// Go's writeBarrier.enabled: checked on every pointer store (relaxed; set and cleared
-    /// with the world stopped, so every goroutine sees the change at its next safe point).
-    let barrierEnabled = Atomic<Bool>(false)
+    /// The same object when it is a concurrent collector (reached while marking for
+    /// allocate-black, assists and moved pointers); set once in init.
+    private(set) var concurrent: ConcurrentCollector?
+    /// The collector's write barrier, with its plan and mark engine (Barrier/).
+    let barrier: WriteBarrier
     /// Set while a concurrent mark is in progress (relaxed; flipped with the world
     /// stopped): allocation then colours new objects (allocate-black) and pays assists.
     let marking = Atomic<Bool>(false)
@@ -88,13 +89,17 @@ public final class TriColorRuntime: @unchecked Sendable {
         scheduler = Scheduler(config.scheduler)
         cpuLimiter = GCCPULimiter(procs: scheduler.procs, now: nanotime())
         pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep)
-        collector = makeCollector(config.collector)
-    }
-
-    private func makeCollector(_ kind: CollectorKind) -> Collector {
-        switch kind {
-        case .markSweep: return MarkSweepCollector(runtime: self)
-        default: return ConcurrentCollector(runtime: self, kind: kind)
+        let plan = BarrierPlan.for(config.collector)
+        let engine = MarkEngine(heap: heap, markers: config.collector == .markSweep ? .exclusive : .concurrent)
+        let checker = config.checkLevel >= .full && config.collector != .markSweep
+            ? InvariantChecker(heap: heap, engine: engine, invariant: plan.invariant, collector: config.collector) : nil
+        barrier = WriteBarrier(plan: plan, engine: engine, checker: checker)
+        if config.collector == .markSweep {
+            collector = MarkSweepCollector(runtime: self)
+        } else {
+            let cc = ConcurrentCollector(runtime: self, kind: config.collector)
+            concurrent = cc
+            collector = cc
         }
     }
 
@@ -126,7 +131,7 @@ public final class TriColorRuntime: @unchecked Sendable {
                 log.record(GCEvent(kind: .run, name: "G\(g)", start: s, end: e, p: p, goroutine: g))
             }
         }
-        if let cc = collector as? ConcurrentCollector, config.scheduler.deterministic == nil {
+        if let cc = concurrent, config.scheduler.deterministic == nil {
             let spots = (0..<config.scheduler.procs).map { _ in ParkingSpot(reason: .gcWorkerIdle) }
             idleSpots = spots
             scheduler.hooks.onIdle = { [unowned cc] _ in
@@ -137,7 +142,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         }
         scheduler.hooks.onSpawn = { [unowned self] _, child in
             // A goroutine created while marking starts with an empty stack: black.
-            if self.marking.load(ordering: .relaxed), let cc = self.collector as? ConcurrentCollector {
+            if self.marking.load(ordering: .relaxed), let cc = self.concurrent {
                 cc.markNewGoroutineBlack(child)
             }
         }
@@ -151,7 +156,7 @@ public final class TriColorRuntime: @unchecked Sendable {
             GMP.go(prepare: system) { me._withUnsafeGuaranteedRef { $0.backgroundSweeper() } }
             if scheduler.config.deterministic == nil {
                 GMP.go(prepare: system) { [unowned self] in self.forcedGCHelper() }
-                if let cc = collector as? ConcurrentCollector {
+                if let cc = concurrent {
                     for spot in idleSpots { GMP.go(prepare: system) { cc.idleWorker(spot) } }
                 }
             }
@@ -271,7 +276,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// point: the caller still holds the new Ref only in a local. Off the fast path.
     @inline(never)
     func allocatedWhileMarking(_ r: Ref, _ type: ObjectType) {
-        collector.allocatedWhileMarking(r, size: type.size)
+        concurrent?.allocatedWhileMarking(r, size: type.size)
     }
 
     /// GC processor time so far, every kind (ns of CPU).
@@ -290,7 +295,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// A mark assist before an allocation while marking (may reach safe points).
     @inline(never)
     func assistBeforeAlloc(_ size: Int) {
-        collector.assist(bytes: size)
+        concurrent?.assist(bytes: size)
     }
 
     // MARK: Statistics

@@ -27,11 +27,4 @@ internal enum SystemMemory {
     static func release(_ base: UnsafeMutableRawPointer, _ bytes: Int) {
         _ = munmap(base, bytes)
     }
-
-    /// Monotonic time in nanoseconds, for phase timings.
-    static func nanotime() -> Int {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int(ts.tv_sec) &* 1_000_000_000 &+ Int(ts.tv_nsec)
-    }
 }

@@ -35,6 +35,8 @@
 // its type id and the GC cycle that found it dead (ObjectHeader), which is
 // how a later use of a stale Ref is reported precisely.
 
+import GMP
+
 extension Heap {
     /// Claims `s` for sweeping: CAS sweepgen h-2 -> h-1.
     /// - Returns: `true` if this caller now owns the sweep of `s`.
@@ -55,9 +57,9 @@ extension Heap {
     /// - Complexity: O(bitmap words), plus O(freed objects) in checked mode.
     @discardableResult
     func sweep(_ s: HeapSpanPointer, preserve: Bool) -> Bool {
-        let t0 = SystemMemory.nanotime()
+        let t0 = nanotime()
         defer {
-            counters.sweepNanos.wrappingAdd(SystemMemory.nanotime() - t0, ordering: .relaxed)
+            counters.sweepNanos.wrappingAdd(Int(nanotime() - t0), ordering: .relaxed)
             counters.spansSwept.wrappingAdd(1, ordering: .relaxed)
         }
         let sg = sweepgen.load(ordering: .acquiring)

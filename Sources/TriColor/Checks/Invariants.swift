@@ -6,28 +6,44 @@
 //   the protecting grey object must be a heap object (a grey stack is not enough: it may
 //   be scanned later but its goroutine can drop the pointer first).
 //
-// Checked after every write barrier and every scan step while marking, by walking the
-// whole heap: O(heap) per step, meant for the small heaps of deterministic tests. A
-// violation stops the run with a report naming the edge, the colours, the goroutine, the
-// phase and the step. Buffered barrier entries count as grey (at level full the buffer is
-// flushed on every barrier, so there are none).
+// Which one a collector keeps is part of its plan (BarrierPlan.invariant). Checked after
+// every write barrier and every scan step while marking, by walking the whole heap:
+// O(heap) per step, meant for the small heaps of deterministic tests. A violation stops the
+// run with a report naming the edge, the colours, the goroutine, the phase and the step.
+// Buffered barrier entries count as grey (at level full the buffer is flushed on every
+// barrier, so there are none).
 
 import CContext
 import GMP
 
-extension ConcurrentCollector {
-    enum Invariant { case strong, weak, none }
+/// Checks one collector's invariant against the heap.
+///
+/// `@unchecked Sendable`: immutable after init; it reads the heap (world stopped, or at
+/// check level full, where only one goroutine runs at a time).
+final class InvariantChecker: @unchecked Sendable {
+    let heap: Heap
+    let engine: MarkEngine
+    let invariant: BarrierPlan.Invariant
+    let collector: CollectorKind
 
-    var invariant: Invariant {
-        switch kind {
-        case .insertion: .strong
-        case .deletion, .hybrid: .weak
-        default: .none  // ablations: checkmark shows the damage
-        }
+    init(heap: Heap, engine: MarkEngine, invariant: BarrierPlan.Invariant, collector: CollectorKind) {
+        self.heap = heap
+        self.engine = engine
+        self.invariant = invariant
+        self.collector = collector
     }
 
-    func checkInvariants(after what: String) {
-        guard phase.load(ordering: .relaxed) != 0, invariant != .none else { return }
+    /// The check after a barrier runs before the store itself: check the state the store
+    /// will create, the slot's owner pointing to `new`.
+    func checkBeforeStore(_ slot: PointerSlot, _ new: Ref) {
+        let old = slot.load()
+        slot.store(new)
+        defer { slot.store(old) }
+        check(after: "write barrier storing \(new.isNil ? "nil" : heap.describe(new))")
+    }
+
+    func check(after what: @autoclosure () -> String) {
+        guard engine.phase.load(ordering: .relaxed) != .off, invariant != .none else { return }
         // Pass 1: every black -> white edge. Usually there are none, and then neither
         // invariant can be violated: no grey set or reachability is needed.
         var edges: [(from: Ref, field: Int, to: Ref)] = []
@@ -40,8 +56,8 @@ extension ConcurrentCollector {
         if edges.isEmpty { return }
         func report(_ kind: String, _ from: Ref, _ field: Int, _ to: Ref) -> Never {
             gcFailure("\(kind) tri-colour invariant violated: black \(heap.describe(from)).field \(field) -> "
-                + "white \(heap.describe(to)); goroutine \(tc_tls_goid()), phase \(phaseName), "
-                + "step \(steps.load(ordering: .relaxed)) (after \(what)), collector \(self.kind), GC cycle \(heap.cycle)")
+                + "white \(heap.describe(to)); goroutine \(tc_tls_goid()), phase \(engine.phase.load(ordering: .relaxed)), "
+                + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)")
         }
         if invariant == .strong {
             let e = edges[0]
@@ -69,11 +85,9 @@ extension ConcurrentCollector {
     @inline(__always)
     private func forEachField(_ r: Ref, _ body: (Int, Ref) -> Void) {
         let n = ObjectHeader.pointerFields(heap.header(r))
-        let fields = (heap.arena + Int(truncatingIfNeeded: r.offset) + ObjectHeader.size).assumingMemoryBound(to: UInt.self)
         for f in 0..<n {
-            let v = tc_load_relaxed(fields + f)
-            if v != 0 { body(f, Ref(offset: UInt64(v))) }
+            let v = heap.fieldSlot(r, f).load()
+            if !v.isNil { body(f, v) }
         }
     }
-
 }

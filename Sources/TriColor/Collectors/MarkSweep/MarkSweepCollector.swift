@@ -22,9 +22,8 @@
 
 import GMP
 
-/// `@unchecked Sendable`: shared by the cycle's coordinator, its workers and every mutator;
-/// each mutable field is an atomic, guarded by a lock, or touched only with the world stopped
-/// or on the coordinator (each says which).
+/// `@unchecked Sendable`: `marker` is used only by the goroutine running the cycle, with
+/// the world stopped; everything else is immutable.
 final class MarkSweepCollector: Collector, @unchecked Sendable {
     unowned let rt: TriColorRuntime
     let marker: MarkSweep
@@ -67,32 +66,4 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
             markedObjects: report.markedObjects, floatingGarbageBytes: floating)
     }
 
-    func writeBarrier(slot: UnsafeMutablePointer<UInt64>, new: Ref) {
-        // Never called: markSweep never enables the barrier.
-    }
-
-    func allocatedWhileMarking(_ r: Ref, size: Int) {
-        // Never called: markSweep marks with the world stopped.
-    }
-
-    func pointersMoved(_ refs: [Ref]) {}
-
-    func assist(bytes: Int) {}
-}
-
-/// Every live goroutine's stack slots and the runtime's extra root areas (channel buffers),
-/// as a root source. Read only while the goroutines are stopped (world stopped, or each
-/// suspended).
-struct GoroutineRoots: RootSource {
-    let scheduler: Scheduler
-    var extra: RootAreas? = nil
-    func forEachRoot(_ body: (Ref) -> Void) {
-        extra?.forEach(body)
-        scheduler.forEachGoroutine { g in
-            let st = g.currentStatus
-            if st == .dead || st == .idle { return }
-            let roots = g.roots
-            for i in 0..<roots.count { body(Ref(offset: roots[i])) }
-        }
-    }
 }

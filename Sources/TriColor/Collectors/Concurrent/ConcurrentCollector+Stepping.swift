@@ -22,8 +22,9 @@ extension ConcurrentCollector {
     package func stepScan(_ r: Ref) {
         precondition(heap.color(of: r) == .grey, "stepScan: \(heap.describe(r)) is \(heap.color(of: r)), not grey")
         let gcw = rt.perP().gcw
-        gcw.grey.removeAll { $0 == r }   // it leaves the work queue: black, not re-scanned
-        _ = heap.blacken(r) { shadeInto($0, gcw) }
+        gcw.grey.remove(r)   // it leaves the work queue: black, not re-scanned
+        gcw.grey.push(r)     // ... by being the next one the engine scans
+        engine.drain(gcw, budget: 1)
     }
 
     /// Scans goroutine `g`'s stack (the caller's own, or a stopped goroutine's).
@@ -34,7 +35,7 @@ extension ConcurrentCollector {
     /// The colour of `r` after flushing this P's write-barrier buffer (so a pointer the
     /// barrier recorded shows as grey, as it conceptually is).
     package func stepColor(_ r: Ref) -> ObjectColor {
-        flushBarrierBuffer(rt.perP().gcw)
+        barrier.flush(rt.perP().gcw)
         return heap.color(of: r)
     }
 

@@ -2,9 +2,8 @@
 //
 // The algorithm (McCarthy 1960, with Go 1.3's bitmap marking and lazy sweep):
 //
-//   Definitions. A white object has a clear mark bit. A grey object is marked
-//   and on the mark work queue (its grey bit is set). A black object is
-//   marked and not on a work queue: it has been, or is being, scanned.
+//   Colours as defined in Object/ObjectColor.swift; shade and scan are the one
+//   mark engine's (MarkEngine.swift), run as the only marker.
 //
 //   With the world stopped (no mutator runs between 1 and 5); each phase is
 //   a public method so a teaching tool can step through a cycle:
@@ -45,9 +44,11 @@
 //     if checkmark: verify
 //     sweepgen += 2
 //
-// Threading: `collect` must run with the world stopped; in this scratch
-// package that means no other thread is using the heap. The integrator calls
-// it between stopTheWorld and startTheWorld.
+// Threading: every phase runs with the world stopped: no other thread uses the
+// heap meanwhile. MarkSweepCollector calls them between stopTheWorld and
+// startTheWorld; a program that embeds a bare Heap calls them itself.
+
+import GMP
 
 /// The Go 1.3 stop-the-world mark-sweep collector over a `Heap`.
 public final class MarkSweep: @unchecked Sendable {
@@ -62,18 +63,20 @@ public final class MarkSweep: @unchecked Sendable {
     public var eagerSweep: Bool
     /// Test hook: if it returns `true` for a Ref, the marker does not shade
     /// it (simulates a lost object, to test the checkmark).
-    package var testHookSkipShade: ((Ref) -> Bool)? = nil
+    package var testHookSkipShade: ((Ref) -> Bool)? {
+        get { engine.skipShade }
+        set { engine.skipShade = newValue }
+    }
     /// The report of the last collection.
     public private(set) var lastReport: CollectionReport? = nil
 
+    /// The marker, as the only one (plain bitmap writes, no sharing).
+    private let engine: MarkEngine
     // Per-cycle state. Touched only by the collecting thread, world stopped.
-    /// Grey objects. Persisted between the phase calls below.
-    private var stack = GreyStack()
-    /// Live-object accounting during one mark.
-    private var markedObjects = 0
-    private var markedBytes = 0
+    /// Grey objects, kept between the phase calls below.
+    private let work = GCWork()
     /// Timestamps and sizes of the cycle in progress.
-    private var cycleStart = 0, markStart = 0, markEnd = 0
+    private var cycleStart: Int64 = 0, markEnd: Int64 = 0
     private var inUseBefore = 0, sweptAtTermination = 0
     /// `true` between markRoots and markTermination.
     public private(set) var isMarking = false
@@ -85,9 +88,8 @@ public final class MarkSweep: @unchecked Sendable {
         self.heap = heap
         self.checkmark = checkmark
         self.eagerSweep = eagerSweep
+        engine = MarkEngine(heap: heap, markers: .exclusive)
     }
-
-    deinit { stack.destroy() }
 
     /// Runs one full collection: the four phases below in order.
     /// - Parameter roots: roots beyond the heap's globals.
@@ -109,7 +111,7 @@ public final class MarkSweep: @unchecked Sendable {
     @discardableResult
     public func sweepTermination() -> Int {
         precondition(!isMarking, "sweepTermination: a mark is in progress")
-        cycleStart = SystemMemory.nanotime()
+        cycleStart = nanotime()
         heap.flushCaches()
         sweptAtTermination = heap.finishSweep()
         inUseBefore = heap.stats.heapInUse
@@ -122,17 +124,11 @@ public final class MarkSweep: @unchecked Sendable {
         precondition(!isMarking, "markRoots: a mark is already in progress")
         precondition(heap.isSweepDone, "markRoots: call sweepTermination first")
         isMarking = true
-        heap.gcCycle.wrappingAdd(1, ordering: .relaxed)
-        markStart = SystemMemory.nanotime()
-        markedObjects = 0
-        markedBytes = 0
-        var st = stack
-        defer { stack = st }
-        st.resetHighWater()
-        let hook = testHookSkipShade
-        roots.forEachRoot { shade($0, &st, hook, from: "root") }
+        engine.begin()
+        work.grey.resetHighWater()
+        roots.forEachRoot { engine.shadeRoot($0, into: work, from: "root") }
         for i in 0..<heap.globalCount {
-            shade(heap.globals[i], &st, hook, from: "global[\(i)]")
+            engine.shadeRoot(heap.globals[i], into: work, from: "global[\(i)]")
         }
     }
 
@@ -142,46 +138,8 @@ public final class MarkSweep: @unchecked Sendable {
     @discardableResult
     public func drain(budget: Int = .max) -> Bool {
         precondition(isMarking, "drain: no mark in progress")
-        var st = stack
-        // Hoisted out of the loop: class properties cost an exclusivity check per access.
-        let hook = testHookSkipShade
-        let checked = heap.checked
-        var n = 0
-        var bytes = 0
-        // A small FIFO between the grey stack and the scan: an object's header word is
-        // loaded when it enters the FIFO and used `lookahead` objects later, so several
-        // cache misses are in flight at once instead of one dependent miss per object
-        // (marking is memory-latency bound). Objects in the FIFO are still grey.
-        let lookahead = 8 // a power of two
-        let mask = lookahead - 1
-        withUnsafeTemporaryAllocation(of: Ref.self, capacity: lookahead) { refs in
-            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: lookahead) { words in
-                var head = 0, count = 0
-                while n < budget {
-                    while count < lookahead && n + count < budget, let r = st.pop() {
-                        let i = (head &+ count) & mask
-                        refs[i] = r
-                        words[i] = heap.header(r)
-                        count += 1
-                    }
-                    if count == 0 { break }
-                    let obj = refs[head], word = words[head]
-                    head = (head &+ 1) & mask
-                    count -= 1
-                    bytes &+= blacken(obj, word, &st, hook, checked: checked)
-                    n += 1
-                }
-                // Budget used up: objects still in the FIFO go back on the stack.
-                while count > 0 {
-                    count -= 1
-                    st.push(refs[(head &+ count) & mask])
-                }
-            }
-        }
-        stack = st
-        markedObjects += n
-        markedBytes += bytes
-        return st.isEmpty
+        engine.drain(work, budget: budget)
+        return work.grey.isEmpty
     }
 
     /// Phase 4: ends the mark (optionally verifying it with the checkmark),
@@ -189,8 +147,8 @@ public final class MarkSweep: @unchecked Sendable {
     /// - Precondition: `drain()` returned `true`.
     @discardableResult
     public func markTermination(roots: some RootSource = NoRoots()) -> CollectionReport {
-        precondition(isMarking && stack.isEmpty, "markTermination: grey objects remain; drain first")
-        markEnd = SystemMemory.nanotime()
+        precondition(isMarking && work.grey.isEmpty, "markTermination: grey objects remain; drain first")
+        markEnd = nanotime()
         let cycle = heap.cycle
         if checkmark {
             let violations = heap.checkmark(roots: roots)
@@ -198,27 +156,19 @@ public final class MarkSweep: @unchecked Sendable {
                 heapInvariantFailure("\(v) (\(violations.count) unmarked reachable objects in GC cycle \(cycle))")
             }
         }
-        let c = heap.counters
-        c.liveBytes.store(markedBytes, ordering: .relaxed)
-        c.liveObjects.store(markedObjects, ordering: .relaxed)
-        c.inUseAtMark.store(inUseBefore, ordering: .relaxed)
-        c.lastMarkNanos.store(markEnd - markStart, ordering: .relaxed)
-        c.totalMarkNanos.wrappingAdd(markEnd - markStart, ordering: .relaxed)
-        heap.resetHeapLive(toMarked: markedBytes)
-
-        heap.startSweepCycle()
+        let markStart = engine.markStart
+        let live = engine.end()
         isMarking = false
-        let t3 = SystemMemory.nanotime()
+        let t3 = nanotime()
         if eagerSweep { heap.finishSweep() }
-        let t4 = SystemMemory.nanotime()
-        c.collections.wrappingAdd(1, ordering: .relaxed)
+        let t4 = nanotime()
 
         let report = CollectionReport(
-            cycle: Int(cycle), markedObjects: markedObjects, liveBytes: markedBytes,
+            cycle: Int(cycle), markedObjects: engine.markedObjects.load(ordering: .relaxed), liveBytes: live,
             heapInUseBefore: inUseBefore, heapInUseAfter: heap.stats.heapInUse,
-            spansSweptAtTermination: sweptAtTermination, maxGreyStack: stack.highWater,
-            sweepTerminationNanos: markStart - cycleStart, markNanos: markEnd - markStart,
-            sweepNanos: eagerSweep ? t4 - t3 : 0)
+            spansSweptAtTermination: sweptAtTermination, maxGreyStack: work.grey.highWater,
+            sweepTerminationNanos: Int(markStart - cycleStart), markNanos: Int(markEnd - markStart),
+            sweepNanos: eagerSweep ? Int(t4 - t3) : 0)
         lastReport = report
         return report
     }
@@ -236,66 +186,6 @@ public final class MarkSweep: @unchecked Sendable {
             collect(roots: roots)
             return try heap.allocate(type, in: cache)
         }
-    }
-
-    // MARK: Mark primitives
-
-    // The marker is the only thread touching mark and grey bits (world stopped), so it
-    // sets and clears them with plain relaxed loads and stores, not locked RMWs.
-
-    /// Greys `r` if it is white: set mark and grey bits, push it.
-    /// - Parameter from: describes where `r` was found, for error messages.
-    @inline(__always)
-    private func shade(_ r: Ref, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?,
-                       from: @autoclosure () -> String) {
-        if r.isNil { return }
-        if heap.checked, let m = heap.validate(r) {
-            heapMisuse("mark cycle \(heap.cycle): \(from()) holds a bad Ref: \(m)")
-        }
-        if !shadeInSpan(r, &stack, hook) {
-            heapMisuse("mark cycle \(heap.cycle): \(from()) holds \(r), which is not in an in-use span")
-        }
-    }
-
-    /// Greys non-nil `r` if it is white. Returns `false` if `r` is not in an in-use span
-    /// (the caller reports it).
-    @inline(__always)
-    private func shadeInSpan(_ r: Ref, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?) -> Bool {
-        guard let s = heap.spanOf(r.offset) else { return false }
-        if let hook, hook(r) { return true }
-        let i = s.pointee.objectIndex(r.offset)
-        if s.pointee.setMarkedSingleMarker(i) {
-            s.pointee.setGreySingleMarker(i)
-            stack.push(r)
-        }
-        return true
-    }
-
-    /// Scans a grey object whose header is `word`: it becomes black and its fields are
-    /// shaded. Returns its size.
-    @inline(__always)
-    private func blacken(_ obj: Ref, _ word: UInt64, _ stack: inout GreyStack, _ hook: ((Ref) -> Bool)?,
-                         checked: Bool) -> Int {
-        guard let s = heap.spanOf(obj.offset) else {
-            heapInvariantFailure("blacken: grey object \(obj) is not in an in-use span")
-        }
-        s.pointee.clearGreySingleMarker(s.pointee.objectIndex(obj.offset))
-        let n = ObjectHeader.pointerFields(word)
-        let fields = heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size
-        for f in 0..<n {
-            let v = Ref(offset: fields.load(fromByteOffset: f &* 8, as: UInt64.self))
-            if v.isNil { continue }
-            if _slowPath(checked), let m = heap.validate(v) { badField(obj, f, v, m) }
-            if _slowPath(!shadeInSpan(v, &stack, hook)) { badField(obj, f, v, nil) }
-        }
-        return heap.typeDescriptors[Int(ObjectHeader.typeID(word))].size
-    }
-
-    @inline(never)
-    private func badField(_ obj: Ref, _ f: Int, _ v: Ref, _ message: String?) -> Never {
-        let from = "field \(f) of \(heap.describe(obj))"
-        if let message { heapMisuse("mark cycle \(heap.cycle): \(from) holds a bad Ref: \(message)") }
-        heapMisuse("mark cycle \(heap.cycle): \(from) holds \(v), which is not in an in-use span")
     }
 }
 

@@ -1,0 +1,154 @@
+// Mark assists (Go's gcAssistAlloc, gcFlushBgCredit and work.assistQueue): an allocating
+// goroutine in debt steals background credit, scans grey objects itself, or parks until
+// the workers bank credit. The rule and its two deviations from Go are the essay in
+// ConcurrentCollector+Pacing.swift.
+
+import GMP
+import Synchronization
+
+extension ConcurrentCollector {
+    /// Charges an allocation of `bytes` to the calling goroutine's assist credit and pays a
+    /// debt with an assist (see the essay). May reach safe points; called before the object
+    /// is allocated.
+    func assist(bytes: Int) {
+        // Only cycles run by `runCycle` (with background workers) pace allocation; a mark
+        // stepped by hand (teaching scenarios) does exactly the scans it is told to.
+        guard active.load(ordering: .relaxed), let g = Goroutine.current, !g.isSystem else { return }
+        let cycle = UInt64(heap.cycle)
+        if g.collectorCreditCycle != cycle {
+            g.collectorCreditCycle = cycle
+            g.collectorCredit = 0
+        }
+        let before = g.collectorCredit
+        let credit = before - Int64(bytes)
+        g.collectorCredit = credit
+        if before / ConcurrentCollector.yieldCheckBytes != credit / ConcurrentCollector.yieldCheckBytes {
+            yieldToDueWorker()
+        }
+        if credit >= 0 { return }
+        if rt.cpuLimiter.limiting { g.collectorCredit = 0; return }
+        payDebt(g)
+    }
+
+    /// Lets a fractional worker whose sleep is over run now (see the essay).
+    @inline(__always)
+    private func yieldToDueWorker() {
+        if fractionalWakeAt.load(ordering: .relaxed) <= clock() { Goroutine.yield() }
+    }
+
+    @inline(never)
+    private func payDebt(_ g: Goroutine) {
+        let ratio = assistRatio()
+        var debtBytes = -g.collectorCredit
+        var scanWork = Int(ratio.workPerByte * Double(debtBytes))
+        if scanWork < ConcurrentCollector.overAssistWork {
+            scanWork = ConcurrentCollector.overAssistWork
+            debtBytes = Int64(ratio.bytesPerWork * Double(scanWork))
+        } else if scanWork > ConcurrentCollector.maxAssistWork {
+            // Past the goal the ratio can ask for the whole remaining mark at once; pay it over
+            // the next allocations instead (the credit stays negative, so each one assists).
+            scanWork = ConcurrentCollector.maxAssistWork
+            debtBytes = Int64(ratio.bytesPerWork * Double(scanWork))
+        }
+        // Steal banked background credit first.
+        var bg = bgScanCredit.load(ordering: .relaxed)
+        while bg > 0 {
+            let stolen = min(bg, scanWork)
+            let r = bgScanCredit.compareExchange(expected: bg, desired: bg - stolen, ordering: .relaxed)
+            if r.exchanged {
+                if stolen == scanWork {
+                    g.collectorCredit += debtBytes
+                    return
+                }
+                scanWork -= stolen
+                g.collectorCredit += Int64(ratio.bytesPerWork * Double(stolen))
+                break
+            }
+            bg = r.original
+        }
+        // Scan.
+        let t0 = nanotime()
+        var done = 0, objects = 0
+        while done < scanWork {
+            let (n, work) = drain(budget: 64)
+            if n == 0 { break }
+            done += work
+            objects += n
+        }
+        let t1 = nanotime()
+        if objects > 0 { rt.chargeGC(.assist, ns: elapsed(since: t0, objects: objects), start: t0, end: t1) }
+        g.collectorCredit += Int64(ratio.bytesPerWork * Double(done))
+        if g.collectorCredit < 0 && active.load(ordering: .relaxed) {
+            // No grey object left to scan: wait for the workers' credit or the end of the mark.
+            assistQueue.wait(g, debt: Int(-g.collectorCredit), collector: self)
+        }
+    }
+
+    /// Banks `work` bytes of background scan work: first to goroutines parked on the assist
+    /// queue, the rest as credit assists can steal (Go's gcFlushBgCredit).
+    func flushBackgroundCredit(_ work: Int) {
+        if assistQueue.isEmptyHint {
+            bgScanCredit.add(work, ordering: .relaxed)
+            return
+        }
+        let left = assistQueue.satisfy(work: work, bytesPerWork: assistRatio().bytesPerWork)
+        if left > 0 { bgScanCredit.add(left, ordering: .relaxed) }
+    }
+}
+
+/// Goroutines whose assist found no grey object to scan, waiting for background credit or
+/// the end of the mark (Go's work.assistQueue). Protected by `lock`.
+final class AssistQueue: @unchecked Sendable {
+    private let lock = HeapLock()
+    private var waiters: [(g: Goroutine, parker: Parker, debt: Int)] = []   // lock
+    /// `waiters.isEmpty`, mirrored for lock-free checks: written under lock, read relaxed.
+    private let empty = Atomic<Bool>(true)
+
+
+    var isEmptyHint: Bool { empty.load(ordering: .relaxed) }
+
+    /// Parks the calling goroutine `g` until its `debt` (bytes) is paid by background credit
+    /// or the mark ends; its credit is then zero.
+    func wait(_ g: Goroutine, debt: Int, collector: ConcurrentCollector) {
+        let parker = Parker(reason: .gcAssistWait)
+        lock.withLock {
+            waiters.append((g, parker, debt))
+            empty.store(false, ordering: .relaxed)
+        }
+        // Marking may have ended between the caller's check and the enqueue: wake ourselves.
+        if !collector.rt.marking.load(ordering: .acquiring) { wakeAll() }
+        parker.park()
+        g.collectorCredit = 0
+    }
+
+    /// Pays waiters, oldest first, from `work` bytes of scan work; wakes those fully paid.
+    /// Returns the work left over.
+    func satisfy(work: Int, bytesPerWork: Double) -> Int {
+        var woken: [Parker] = []
+        var left = work
+        lock.withLock {
+            while left > 0, !waiters.isEmpty {
+                let needWork = Int(Double(waiters[0].debt) / max(bytesPerWork, 1e-9)) + 1
+                if needWork <= left {
+                    left -= needWork
+                    woken.append(waiters.removeFirst().parker)
+                } else {
+                    waiters[0].debt -= Int(Double(left) * bytesPerWork)
+                    left = 0
+                }
+            }
+            empty.store(waiters.isEmpty, ordering: .relaxed)
+        }
+        for p in woken { p.unpark() }
+        return left
+    }
+
+    /// Wakes every waiter (mark termination).
+    func wakeAll() {
+        let all = lock.withLock { () -> [Parker] in
+            defer { waiters.removeAll(); empty.store(true, ordering: .relaxed) }
+            return waiters.map(\.parker)
+        }
+        for p in all { p.unpark() }
+    }
+}

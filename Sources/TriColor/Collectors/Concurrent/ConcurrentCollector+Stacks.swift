@@ -1,0 +1,60 @@
+// Goroutine stacks as roots of a concurrent mark. A stack is grey from the start of a cycle
+// (MarkEngine's stack epoch) until it is scanned; scanning shades every slot and turns the
+// stack black. How and when stacks are scanned is the plan's `stacks` (BarrierPlan.swift):
+// all in the first pause (Yuasa's snapshot), one goroutine at a time while marking (each
+// stopped only for its own scan), and again in the last pause for Dijkstra.
+
+import GMP
+
+extension ConcurrentCollector {
+    /// Whether `g`'s stack has been scanned (is black) in the current cycle.
+    @inline(__always)
+    package func isStackBlack(_ g: Goroutine) -> Bool { engine.isStackBlack(g) }
+
+    /// Makes a goroutine created while marking start black (its stack is empty).
+    func markNewGoroutineBlack(_ g: Goroutine) { engine.blackenStack(g) }
+
+    /// Shades every root slot of `g`; the stack turns black. The goroutine must be stopped
+    /// (suspended, world stopped, or the caller itself).
+    func scanStack(_ g: Goroutine, _ gcw: GCWork) {
+        let st = g.currentStatus
+        if st == .dead || st == .idle { return }
+        let roots = g.roots
+        for i in 0..<roots.count {
+            engine.shadeRoot(Ref(offset: roots[i]), into: gcw, from: "goroutine \(g.id)'s stack slot \(i)")
+        }
+        engine.blackenStack(g)
+        checker?.check(after: "scan of goroutine \(g.id)'s stack")
+    }
+
+    /// Scans every goroutine's stack, stopping one goroutine at a time.
+    func scanStacksConcurrently() {
+        let me = Goroutine.current!
+        var gs: [Goroutine] = []
+        rt.scheduler.forEachGoroutine { gs.append($0) }
+        for g in gs where !g.isSystem && !isStackBlack(g) {
+            let t0 = nanotime()
+            if g === me {
+                scanStack(g, rt.perP().gcw)
+            } else {
+                rt.scheduler.withSuspended(g) { g in scanStack(g, rt.perP().gcw) }
+            }
+            let t1 = nanotime()
+            rt.chargeGC(.coordinator, ns: t1 - t0, start: t0, end: t1)
+            Goroutine.safePoint()
+        }
+    }
+
+    /// Shades Refs moved between stacks while marking (goroutine creation, channel
+    /// transfer): the hybrid barrier's rule, kept by every plan with a barrier.
+    func pointersMoved(_ refs: [Ref]) {
+        guard plan.hasBarrier else { return }
+        let gcw = rt.perP().gcw
+        for r in refs { engine.shade(r, into: gcw) }
+    }
+
+    /// Allocation while marking: allocate-black if the plan says so.
+    func allocatedWhileMarking(_ r: Ref, size: Int) {
+        if plan.allocateBlack { engine.markAllocatedBlack(r, size: size) }
+    }
+}

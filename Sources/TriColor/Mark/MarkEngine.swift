@@ -1,0 +1,342 @@
+// MarkEngine: the one tri-colour marker every collector uses (Go's greyobject, scanobject
+// and gcDrain, mgcmark.go).
+//
+// Colours are defined once, in Object/ObjectColor.swift: white = mark bit clear; grey =
+// mark bit set and queued (grey bit set); black = mark bit set, not queued. The engine has
+// two operations and the bookkeeping around them:
+//
+//   shade(r):  if r is white: set its mark bit and grey bit, push it on the marker's
+//              GreyStack. Setting the mark bit is what decides: exactly one shader wins.
+//   drain:     pop a grey object, clear its grey bit (it is black from now on), and shade
+//              each of its pointer fields. Repeat until the stack and the pool are empty
+//              or the budget is used up. An explicit stack, never recursion: a long list
+//              must not overflow a 64 KiB goroutine stack.
+//
+// Marking is done when nothing is grey anywhere (every GreyStack, the WorkPool and every
+// write-barrier buffer empty). Then no black object points to a white one unless a mutator
+// hid it, which each collector's plan forbids; every white object is garbage.
+//
+// Who may touch the bits decides how they are written (`Markers`):
+//   - exclusive: one marker with the world stopped (markSweep). Mark and grey bits are set
+//     and cleared with a plain load and store of their bitmap word, not a locked RMW.
+//   - concurrent: mark workers, assists and write barriers on several Ps beside running
+//     mutators. The mark bit is set with an atomic fetch-or (the winner queues the object)
+//     and fields are read with relaxed atomic loads: a concurrent store either happened
+//     before the load (the marker sees the new pointer) or after it (and the write barrier
+//     recorded what the marker could miss). A local stack past twice GCWork.flushAt gives
+//     half to the WorkPool, and a drain gives half away every 64 objects when the pool is
+//     empty (Go's gcWork.balance), so idle workers find work.
+// Both are the same loop, specialised at compile time (`MarkBits`).
+//
+// The drain keeps a small FIFO between the grey stack and the scan: an object's header is
+// loaded when it enters the FIFO and used eight objects later, so several cache misses are
+// in flight at once instead of one dependent miss per object (marking is memory-latency
+// bound). Objects in the FIFO are still grey.
+//
+// `end` is the end-of-mark bookkeeping, written once for every collector: live bytes and
+// objects, heap in use, mark time, heapLive reset to the marked bytes, and the sweep
+// started (sweepgen += 2, every in-use span "needs sweeping").
+
+import CContext
+import GMP
+import Synchronization
+
+/// Who may touch mark and grey bits during a mark.
+enum Markers: Sendable {
+    /// One marker, world stopped.
+    case exclusive
+    /// Many markers beside running mutators.
+    case concurrent
+}
+
+/// Where a mark is, for failure reports.
+enum MarkPhase: UInt8, AtomicRepresentable, Sendable, CustomStringConvertible {
+    case off, mark, termination
+    var description: String {
+        switch self {
+        case .off: "off"
+        case .mark: "mark"
+        case .termination: "mark termination"
+        }
+    }
+}
+
+/// The marker shared by a collector's coordinator, workers, assists and barriers.
+///
+/// `@unchecked Sendable`: the counters are atomics; `markStart`, `stackEpoch`, `skipShade`
+/// and `afterScan` are written only with the world stopped (or before the runtime starts) and read after
+/// the restart, which orders the write before the reads.
+final class MarkEngine: @unchecked Sendable {
+    let heap: Heap
+    let markers: Markers
+    /// Grey batches shared between Ps (concurrent only; an exclusive marker keeps all).
+    let pool = WorkPool()
+    /// This cycle's scan results and black allocations (relaxed counters).
+    let markedBytes = Atomic<Int>(0)
+    let markedObjects = Atomic<Int>(0)
+    let allocatedBlackBytes = Atomic<Int>(0)
+    /// Objects scanned and barriers run this cycle, for failure reports (relaxed).
+    let steps = Atomic<Int>(0)
+    /// Where the mark is (relaxed; reports only).
+    let phase = Atomic<MarkPhase>(.off)
+    /// nanotime when the current mark began.
+    private(set) var markStart: Int64 = 0
+    /// This cycle's stack epoch: a goroutine's stack is black (scanned this cycle) iff its
+    /// `collectorWord` equals it, so starting a cycle greys every stack without a pass over
+    /// the goroutines.
+    private(set) var stackEpoch: UInt64 = 0
+    /// Test hook: a Ref for which it returns true is not shaded (a simulated lost object,
+    /// to test the checkmark).
+    var skipShade: ((Ref) -> Bool)? = nil
+    /// Check level full: called after every scanned object (the invariant check).
+    var afterScan: ((Ref) -> Void)? = nil
+
+    init(heap: Heap, markers: Markers) {
+        self.heap = heap
+        self.markers = markers
+    }
+
+    // MARK: Cycle
+
+    /// Begins a mark: cycle += 1, counters zeroed. World stopped, sweep finished.
+    func begin() {
+        heap.gcCycle.wrappingAdd(1, ordering: .relaxed)
+        markedBytes.store(0, ordering: .relaxed)
+        markedObjects.store(0, ordering: .relaxed)
+        allocatedBlackBytes.store(0, ordering: .relaxed)
+        steps.store(0, ordering: .relaxed)
+        markStart = nanotime()
+        stackEpoch = UInt64(heap.cycle)
+        phase.store(.mark, ordering: .relaxed)
+    }
+
+    /// Whether `g`'s stack has been scanned (is black) in the current cycle.
+    @inline(__always)
+    func isStackBlack(_ g: Goroutine) -> Bool { g.collectorWord == stackEpoch }
+
+    /// Records `g`'s stack as scanned this cycle (or, for a new goroutine created while
+    /// marking, as black from the start: its stack is empty).
+    @inline(__always)
+    func blackenStack(_ g: Goroutine) { g.collectorWord = stackEpoch }
+
+    /// Bytes the cycle keeps: scanned objects and objects allocated black.
+    var liveBytes: Int {
+        markedBytes.load(ordering: .relaxed) + allocatedBlackBytes.load(ordering: .relaxed)
+    }
+
+    /// Ends the mark: records what it found and starts the sweep. World stopped, nothing
+    /// grey. Returns the live bytes.
+    @discardableResult
+    func end() -> Int {
+        let live = liveBytes
+        let c = heap.counters
+        let markNS = Int(nanotime() - markStart)
+        c.liveBytes.store(live, ordering: .relaxed)
+        c.liveObjects.store(markedObjects.load(ordering: .relaxed), ordering: .relaxed)
+        c.inUseAtMark.store(heap.heapInUseBytes, ordering: .relaxed)
+        c.lastMarkNanos.store(markNS, ordering: .relaxed)
+        c.totalMarkNanos.wrappingAdd(markNS, ordering: .relaxed)
+        heap.resetHeapLive(toMarked: live)
+        heap.startSweepCycle()
+        c.collections.wrappingAdd(1, ordering: .relaxed)
+        phase.store(.off, ordering: .relaxed)
+        return live
+    }
+
+    // MARK: Shade
+
+    /// shade(r) for a root: `from` names where it was found ("global[3]", "goroutine 7's
+    /// stack slot 2") for the report if it is not a valid object.
+    func shadeRoot(_ r: Ref, into gcw: GCWork, from: @autoclosure () -> String) {
+        if r.isNil { return }
+        if heap.checked, let m = heap.validate(r) {
+            heapMisuse("mark cycle \(heap.cycle): \(from()) holds a bad Ref: \(m)")
+        }
+        let ok = markers == .exclusive ? shade(r, &gcw.grey, ExclusiveBits.self)
+                                       : shade(r, &gcw.grey, ConcurrentBits.self)
+        if ok == nil { heapMisuse("mark cycle \(heap.cycle): \(from()) holds \(r), which is not in an in-use span") }
+        gcw.publishLocalCount()
+    }
+
+    /// shade(r) for a pointer the write barrier recorded or a stack moved (concurrent).
+    /// Returns whether `r` turned grey.
+    @discardableResult @inline(__always)
+    func shade(_ r: Ref, into gcw: GCWork) -> Bool {
+        if r.isNil { return false }
+        guard let greyed = shade(r, &gcw.grey, ConcurrentBits.self) else {
+            heapMisuse("mark cycle \(heap.cycle): the write barrier recorded \(r), which is not in an in-use span")
+        }
+        return greyed
+    }
+
+    /// Colours a new object black while marking (allocate-black): mark bit set, never
+    /// queued, never scanned (its fields are nil).
+    @inline(__always)
+    func markAllocatedBlack(_ r: Ref, size: Int) {
+        guard let s = heap.spanOf(r.offset) else { return }
+        _ = s.pointee.setMarked(s.pointee.objectIndex(r.offset))
+        allocatedBlackBytes.add(size, ordering: .relaxed)
+    }
+
+    /// Greys non-nil `r` if it is white, pushing it on `grey`. Returns whether it turned
+    /// grey, or nil if `r` is not in an in-use span (the caller reports where it came from).
+    @inline(__always)
+    private func shade<M: MarkBits>(_ r: Ref, _ grey: inout GreyStack, _: M.Type) -> Bool? {
+        guard let s = heap.spanOf(r.offset) else { return nil }
+        if _slowPath(skipShade != nil), skipShade.unsafelyUnwrapped(r) { return false }
+        let i = s.pointee.objectIndex(r.offset)
+        if M.setMarked(s, i) {
+            M.setGrey(s, i)
+            grey.push(r)
+            return true
+        }
+        return false
+    }
+
+    // MARK: Drain
+
+    /// Scans up to `budget` grey objects from `gcw` (then from the pool). Returns the
+    /// objects scanned and their bytes (the scan work). No safe point inside.
+    @discardableResult
+    func drain(_ gcw: GCWork, budget: Int) -> (objects: Int, bytes: Int) {
+        markers == .exclusive ? drain(gcw, budget, ExclusiveBits.self) : drain(gcw, budget, ConcurrentBits.self)
+    }
+
+    /// Drains until nothing is grey on `gcw` or in the pool. World stopped.
+    func drainAll(_ gcw: GCWork) {
+        while drain(gcw, budget: .max).objects > 0 {}
+    }
+
+    private func drain<M: MarkBits>(_ gcw: GCWork, _ budget: Int, _: M.Type) -> (objects: Int, bytes: Int) {
+        var grey = gcw.grey
+        let check = afterScan
+        var n = 0, bytes = 0
+        let lookahead = 8  // a power of two
+        let mask = lookahead - 1
+        withUnsafeTemporaryAllocation(of: Ref.self, capacity: lookahead) { refs in
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: lookahead) { words in
+                var head = 0, count = 0
+                while n < budget {
+                    while count < lookahead && n + count < budget, let r = pop(&grey, M.self) {
+                        let i = (head &+ count) & mask
+                        refs[i] = r
+                        words[i] = heap.header(r)
+                        count += 1
+                    }
+                    if count == 0 { break }
+                    let obj = refs[head], word = words[head]
+                    head = (head &+ 1) & mask
+                    count -= 1
+                    bytes &+= scan(obj, word, &grey, M.self)
+                    n += 1
+                    if M.shares && n & 63 == 0 { balance(&grey) }
+                    if _slowPath(check != nil) {
+                        gcw.grey = grey
+                        steps.add(1, ordering: .relaxed)
+                        check.unsafelyUnwrapped(obj)
+                    }
+                }
+                // Budget used up: objects still in the FIFO go back on the stack.
+                while count > 0 {
+                    count -= 1
+                    grey.push(refs[(head &+ count) & mask])
+                }
+            }
+        }
+        gcw.grey = grey
+        if n > 0 {
+            markedBytes.add(bytes, ordering: .relaxed)
+            markedObjects.add(n, ordering: .relaxed)
+        }
+        gcw.publishLocalCount()
+        return (n, bytes)
+    }
+
+    @inline(__always)
+    private func pop<M: MarkBits>(_ grey: inout GreyStack, _: M.Type) -> Ref? {
+        if let r = grey.pop() { return r }
+        guard M.shares, let batch = pool.take() else { return nil }
+        grey.push(contentsOf: batch)
+        return grey.pop()
+    }
+
+    /// Go's gcWork.balance: when the shared pool is empty and this marker holds several
+    /// grey objects, give half of them away so idle workers and other Ps can help.
+    @inline(__always)
+    private func balance(_ grey: inout GreyStack) {
+        if grey.count >= 8 && pool.isEmptyHint { pool.put(grey.removeTop(grey.count / 2)) }
+    }
+
+    /// Scans the grey object `obj` whose header is `word`: it becomes black and its fields
+    /// are shaded. Returns its size.
+    @inline(__always)
+    private func scan<M: MarkBits>(_ obj: Ref, _ word: UInt64, _ grey: inout GreyStack, _: M.Type) -> Int {
+        guard let s = heap.spanOf(obj.offset) else {
+            heapInvariantFailure("scan: grey object \(obj) is not in an in-use span (GC cycle \(heap.cycle))")
+        }
+        M.clearGrey(s, s.pointee.objectIndex(obj.offset))
+        let n = ObjectHeader.pointerFields(word)
+        let fields = (heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size)
+            .assumingMemoryBound(to: UInt.self)
+        for f in 0..<n {
+            let v = Ref(offset: UInt64(tc_load_relaxed(fields + f)))
+            if v.isNil { continue }
+            if _slowPath(M.validatesFields && heap.checked), let m = heap.validate(v) { badField(obj, f, v, m) }
+            if _slowPath(shade(v, &grey, M.self) == nil) { badField(obj, f, v, nil) }
+        }
+        if M.shares && grey.count >= GCWork.flushAt * 2 { pool.put(grey.removeTop(GCWork.flushAt)) }
+        return heap.typeDescriptors[Int(ObjectHeader.typeID(word))].size
+    }
+
+    @inline(never)
+    private func badField(_ obj: Ref, _ f: Int, _ v: Ref, _ message: String?) -> Never {
+        let from = "field \(f) of \(heap.describe(obj))"
+        if let message { heapMisuse("mark cycle \(heap.cycle): \(from) holds a bad Ref: \(message)") }
+        heapMisuse("mark cycle \(heap.cycle): \(from) holds \(v), which is not in an in-use span")
+    }
+}
+
+// MARK: - The two ways of writing the bits
+
+/// How a marker sets and clears an object's mark and grey bits.
+protocol MarkBits {
+    /// Sets the mark bit; true if it was clear (the caller queues the object).
+    static func setMarked(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) -> Bool
+    static func setGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int)
+    static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int)
+    /// Whether grey objects are shared through the pool.
+    static var shares: Bool { get }
+    /// Whether fields are validated in checked mode. Only with the world stopped: a
+    /// concurrent marker may read a field a mutator is writing.
+    static var validatesFields: Bool { get }
+}
+
+/// The only marker, world stopped: plain loads and stores of the bitmap words.
+enum ExclusiveBits: MarkBits {
+    @inline(__always) static func setMarked(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) -> Bool {
+        s.pointee.setMarkedSingleMarker(i)
+    }
+    @inline(__always) static func setGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
+        s.pointee.setGreySingleMarker(i)
+    }
+    @inline(__always) static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
+        s.pointee.clearGreySingleMarker(i)
+    }
+    static var shares: Bool { false }
+    static var validatesFields: Bool { true }
+}
+
+/// Many markers beside mutators: atomic read-modify-writes.
+enum ConcurrentBits: MarkBits {
+    @inline(__always) static func setMarked(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) -> Bool {
+        s.pointee.setMarked(i)
+    }
+    @inline(__always) static func setGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
+        s.pointee.setGrey(i)
+    }
+    @inline(__always) static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
+        s.pointee.clearGrey(i)
+    }
+    static var shares: Bool { true }
+    static var validatesFields: Bool { false }
+}

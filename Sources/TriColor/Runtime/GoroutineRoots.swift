@@ -1,0 +1,21 @@
+// The runtime's roots as a RootSource: every live goroutine's stack slots and the
+// runtime-owned root areas (channel buffers). Used by markSweep's mark and by the checkmark.
+
+import GMP
+
+/// Every live goroutine's stack slots and the runtime's extra root areas (channel buffers),
+/// as a root source. Read only while the goroutines are stopped (world stopped, or each
+/// suspended).
+struct GoroutineRoots: RootSource {
+    let scheduler: Scheduler
+    var extra: RootAreas? = nil
+    func forEachRoot(_ body: (Ref) -> Void) {
+        extra?.forEach(body)
+        scheduler.forEachGoroutine { g in
+            let st = g.currentStatus
+            if st == .dead || st == .idle { return }
+            let roots = g.roots
+            for i in 0..<roots.count { body(Ref(offset: roots[i])) }
+        }
+    }
+}
