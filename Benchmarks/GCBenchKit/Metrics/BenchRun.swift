@@ -3,9 +3,9 @@
 // max of its repeats). gcbench writes both to JSON and the runs to CSV (BenchJSON.swift,
 // BenchCSV.swift); the schema is documented in the README ("Comparing collectors").
 
-/// One measured run: which configuration, which repeat, and its metrics.
-
 import TriColor
+
+/// One measured run: which configuration, which repeat, and its metrics.
 public struct BenchRun: Codable, Equatable, Sendable {
     /// Suite name (`sched`, `alloc`, `pause`, `mutator`, ...).
     public var suite: String

@@ -33,9 +33,9 @@
 // | peak_heap_mb         | peak bytes of spans in use over the whole run (MiB)                 |
 // | alloc_mb_per_s       | bytes allocated in the region (MiB) / wall seconds                  |
 
-/// Computes the standard per-run GC metrics.
-
 import TriColor
+
+/// Computes the standard per-run GC metrics.
 public enum RunMetrics {
     /// The metric names, in the order tables and CSV files use.
     public static let names: [String] = [

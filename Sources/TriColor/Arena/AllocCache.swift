@@ -18,8 +18,8 @@
 
 /// A per-processor allocation cache. Create with `Heap.makeAllocCache()`.
 ///
-/// Thread contract: at most one thread uses a cache at a time (the integrator
-/// gives each P its own). The heap flushes all caches with the world stopped.
+/// Thread contract: at most one thread uses a cache at a time (the runtime gives
+/// each P its own; a program on a bare Heap keeps one per thread). The heap flushes all caches with the world stopped.
 public final class AllocCache: @unchecked Sendable {
     // @unchecked Sendable: owned by one thread at a time (its P); the heap
     // touches it only with the world stopped (flushCaches).

@@ -21,8 +21,9 @@
 // A cached span's sweepgen is h+3; uncacheSpan sets it back to h and puts it
 // on the swept list matching its occupancy, or sweeps it first if it is stale
 // (h+1: cached before the sweepgen moved). The heap flushes every cache with
-// the world stopped before it moves sweepgen, so stale cached spans do not
-// arise in the mark-sweep collector; the h+1 path is kept for the integrator.
+// the world stopped before it moves sweepgen, so no collector leaves a stale
+// cached span today; the h+1 path keeps uncacheSpan correct for a program on a
+// bare Heap that moves sweepgen without flushing first.
 //
 // Invariant: every in-use span of this class is on exactly one of the four
 // lists, or cached by exactly one AllocCache, or held by exactly one sweeper.

@@ -17,8 +17,10 @@
 //   - `markBits` (Go's gcmarkBits): set by the marker; become allocBits at sweep.
 //   - `greyBits`: set while the object sits on a mark work queue.
 //   - `checkmarkBits`: used only by the checkmark verification pass.
-// Mark, grey and checkmark words are atomics so concurrent markers can share
-// them later; allocBits are plain words owned by whoever owns the span.
+// Mark, grey and checkmark words are atomics: concurrent markers, write
+// barriers and the checks read and set them while mutators run (relaxed
+// RMWs); a marker with the world stopped uses the SingleMarker variants, a
+// plain load and store. allocBits are plain words owned by whoever owns the span.
 //
 // Ownership (who may touch the mutable fields):
 //   - cached in an AllocCache (sweepgen == h+3 or h+1): that cache's owner,

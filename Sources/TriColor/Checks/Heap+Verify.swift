@@ -2,8 +2,8 @@
 //
 // `verify()` walks every span and checks the invariants the allocator and
 // sweeper rely on. It is O(heap) and requires the world stopped; tests call it
-// after every interesting step, and the integrator can run it under a
-// "full" check level.
+// after every interesting step; a program on a bare Heap can call it between
+// collections.
 
 extension Heap {
     /// Checks the heap's structural invariants:

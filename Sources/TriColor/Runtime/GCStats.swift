@@ -33,18 +33,11 @@ public struct GCStats: Sendable {
 
 /// Collects cycle records; protected by its lock.
 final class GCStatsRecorder: @unchecked Sendable {
-    private let lock = UnsafeMutablePointer<tc_lock>.allocate(capacity: 1)
+    private let lock = HeapLock()
     private var records: [GCCycleRecord] = []   // lock
     private var peak = 0                        // lock
 
-    init() { lock.initialize(to: tc_lock(key: 0)) }
-    deinit { lock.deallocate() }
-
-    func withLock<R>(_ body: () -> R) -> R {
-        tc_lock_acquire(lock)
-        defer { tc_lock_release(lock) }
-        return body()
-    }
+    func withLock<R>(_ body: () -> R) -> R { lock.withLock(body) }
 
     func add(_ r: GCCycleRecord, heapInUse: Int) {
         withLock {

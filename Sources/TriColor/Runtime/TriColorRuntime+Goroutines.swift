@@ -41,16 +41,11 @@ extension TriColorRuntime {
 
 /// Extra root areas (channel buffers), protected by the lock.
 final class RootAreas: @unchecked Sendable {
-    private let lock = UnsafeMutablePointer<tc_lock>.allocate(capacity: 1)
+    private let lock = HeapLock()
     private var areas: [(UnsafeMutablePointer<UInt64>, Int)] = []  // lock
 
-    init() { lock.initialize(to: tc_lock(key: 0)) }
-    deinit { lock.deallocate() }
-
     func withLock<R>(_ body: (inout [(UnsafeMutablePointer<UInt64>, Int)]) -> R) -> R {
-        tc_lock_acquire(lock)
-        defer { tc_lock_release(lock) }
-        return body(&areas)
+        lock.withLock { body(&areas) }
     }
 
     func forEach(_ body: (Ref) -> Void) {

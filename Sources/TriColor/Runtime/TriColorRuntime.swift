@@ -1,7 +1,7 @@
 // TriColorRuntime: the one entry point that owns a scheduler, a heap and a collector.
 //
 // A program runs as goroutines on the runtime's scheduler and reaches the heap only
-// through the runtime's mutator API (Runtime+Mutator.swift), which is where the pacer
+// through the runtime's mutator API (TriColorRuntime+Mutator.swift), which is where the pacer
 // triggers cycles, the write barrier runs and safe points happen. The runtime also starts
 // two system goroutines: the background sweeper (Go's bgsweep) and the forced-GC helper
 // (Go's forcegchelper, woken by sysmon after two minutes without a cycle).

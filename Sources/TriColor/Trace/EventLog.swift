@@ -47,27 +47,17 @@ public struct GCEvent: Sendable, Equatable {
 /// Append-only event storage, protected by its lock.
 final class EventLog: @unchecked Sendable {
     let enabled: Bool
-    private let lock = UnsafeMutablePointer<tc_lock>.allocate(capacity: 1)
+    private let lock = HeapLock()
     private var events: [GCEvent] = []   // lock
 
-    init(enabled: Bool) {
-        self.enabled = enabled
-        lock.initialize(to: tc_lock(key: 0))
-    }
-    deinit { lock.deallocate() }
+    init(enabled: Bool) { self.enabled = enabled }
 
     @inline(__always)
     func record(_ e: @autoclosure () -> GCEvent) {
         guard enabled else { return }
         let ev = e()
-        tc_lock_acquire(lock)
-        events.append(ev)
-        tc_lock_release(lock)
+        lock.withLock { events.append(ev) }
     }
 
-    var snapshot: [GCEvent] {
-        tc_lock_acquire(lock)
-        defer { tc_lock_release(lock) }
-        return events
-    }
+    var snapshot: [GCEvent] { lock.withLock { events } }
 }

@@ -22,10 +22,10 @@
 // cannot themselves wait on the receiver, so they never deadlock. A shrunk candidate that
 // does deadlock is simply not a counterexample.
 
+import TriColor
+
 /// One operation of a generated mutator goroutine. `s[i]` is the goroutine's slot `i`,
 /// `G[g]` global `g`, and `x.f` pointer field `f` of the object `x`.
-
-import TriColor
 public enum MutatorOp: Hashable, Sendable {
     /// `s[slot] = new Node` (an allocation: a safe point before the object exists).
     case alloc(slot: Int)
