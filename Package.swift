@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(name: "ReadmeExamples", dependencies: ["GMP", "TriColor"], path: "Sources/ReadmeExamples"),
         .executableTarget(name: "gcbench", dependencies: ["GCBenchKit", "TriColorLab", "GMP", "TriColor", "CContext"], path: "Benchmarks/GCBench"),
         .testTarget(name: "GMPTests", dependencies: ["GMP", "CContext"], path: "Tests/GMPTests"),
-        .testTarget(name: "TriColorTests", dependencies: ["TriColor", "GMP"], path: "Tests/TriColorTests"),
+        .testTarget(name: "TriColorTests", dependencies: ["TriColor", "GMP", "GCBenchKit"], path: "Tests/TriColorTests"),
         .testTarget(name: "TriColorLabTests", dependencies: ["TriColorLab", "TriColor", "GMP"], path: "Tests/TriColorLabTests"),
         .testTarget(name: "GCBenchKitTests", dependencies: ["GCBenchKit", "TriColor", "GMP"], path: "Tests/GCBenchKitTests"),
         .testTarget(name: "PropertyTests", dependencies: ["TriColorLab", "TriColor", "GMP", "TricolorCLI"], path: "Tests/PropertyTests"),

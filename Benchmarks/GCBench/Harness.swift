@@ -121,3 +121,17 @@ func runScheduler(procs: Int, smallStacks: Bool = false, _ body: @escaping @Send
     }
     return Double(nanotime() - t0)
 }
+
+/// Runs `body(k)` for each k in 0..<count on a new goroutine and waits for all of them.
+/// Call from a goroutine.
+func runGoroutines(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let wg = WaitGroup()
+    for k in 0..<count {
+        wg.add(1)
+        go {
+            body(k)
+            wg.done()
+        }
+    }
+    wg.wait()
+}

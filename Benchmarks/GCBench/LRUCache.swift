@@ -30,85 +30,79 @@ enum LRUCache {
         do {
             try rt.run {
                 window.begin(rt)
-                let wg = WaitGroup()
-                for g in 0..<2 {
-                    wg.add(1)
-                    go {
-                        // Every Ref below is reachable from global g (the cache), so it stays
-                        // valid across allocations; only a new entry lives in a stack slot
-                        // until it is linked in.
-                        rt.setGlobal(g, rt.alloc(cacheType))
-                        let b = rt.alloc(bucketsType)
-                        rt.store(rt.global(g), fBuckets, b)
-                        var rng = SplitMix64(seed: UInt64(g + 11))
-                        var size = 0, h = 0
-                        func key(_ e: Ref) -> Int { rt.loadScalar(e, at: 0, as: Int.self) }
-                        func unlink(_ cache: Ref, _ e: Ref) {
-                            let prev = rt.load(e, fPrev), next = rt.load(e, fNext)
-                            if prev.isNil { rt.store(cache, fHead, next) } else { rt.store(prev, fNext, next) }
-                            if next.isNil { rt.store(cache, fTail, prev) } else { rt.store(next, fPrev, prev) }
-                        }
-                        func pushFront(_ cache: Ref, _ e: Ref) {
-                            let head = rt.load(cache, fHead)
-                            rt.store(e, fPrev, nil)
-                            rt.store(e, fNext, head)
-                            if head.isNil { rt.store(cache, fTail, e) } else { rt.store(head, fPrev, e) }
-                            rt.store(cache, fHead, e)
-                        }
-                        for _ in 0..<opsPerGoroutine {
-                            let r = rng.next()
-                            let k = r % 5 != 0 ? Int((r >> 8) % UInt64(keys / 5)) : Int((r >> 8) % UInt64(keys))
-                            let slot = (k &* 0x9E37_79B9) & (buckets - 1)
-                            let cache = rt.global(g)
-                            let table = rt.load(cache, fBuckets)
-                            var e = rt.load(table, slot)
-                            while !e.isNil && key(e) != k { e = rt.load(e, fChain) }
-                            if !e.isNil {
-                                h += 1
-                                _ = rt.loadScalar(rt.load(e, fValue), at: 0, as: Int.self)
-                                if rt.load(cache, fHead) != e { unlink(cache, e); pushFront(cache, e) }
-                                continue
-                            }
-                            if size == capacity {   // evict the least recently used entry
-                                let victim = rt.load(cache, fTail)
-                                unlink(cache, victim)
-                                let vs = (key(victim) &* 0x9E37_79B9) & (buckets - 1)
-                                var p = rt.load(table, vs)
-                                if p == victim {
-                                    rt.store(table, vs, rt.load(victim, fChain))
-                                } else {
-                                    while rt.load(p, fChain) != victim { p = rt.load(p, fChain) }
-                                    rt.store(p, fChain, rt.load(victim, fChain))
-                                }
-                                size -= 1
-                            }
-                            rt.withFrame {
-                                let ne = rt.allocSlot(entryType)
-                                rt.storeScalar(k, into: rt[ne], at: 0)
-                                let v = rt.alloc(valueType)
-                                rt.storeScalar(k, into: v, at: 0)
-                                rt.store(rt[ne], fValue, v)
-                                rt.store(rt[ne], fChain, rt.load(table, slot))
-                                rt.store(table, slot, rt[ne])
-                                pushFront(cache, rt[ne])
-                            }
-                            size += 1
-                        }
-                        hits.add(h, ordering: .relaxed)
-                        // Check: the list and the chains both hold exactly `size` entries.
-                        let cache = rt.global(g), table = rt.load(cache, fBuckets)
-                        var listed = 0, e = rt.load(cache, fHead)
-                        while !e.isNil { listed += 1; e = rt.load(e, fNext) }
-                        var chained = 0
-                        for i in 0..<buckets {
-                            var c = rt.load(table, i)
-                            while !c.isNil { chained += 1; c = rt.load(c, fChain) }
-                        }
-                        precondition(listed == size && chained == size, "lru-cache: list \(listed), chains \(chained), size \(size)")
-                        wg.done()
+                runGoroutines(2) { g in
+                    // Every Ref below is reachable from global g (the cache), so it stays
+                    // valid across allocations; only a new entry lives in a stack slot
+                    // until it is linked in.
+                    rt.setGlobal(g, rt.alloc(cacheType))
+                    let b = rt.alloc(bucketsType)
+                    rt.store(rt.global(g), fBuckets, b)
+                    var rng = SplitMix64(seed: UInt64(g + 11))
+                    var size = 0, h = 0
+                    func key(_ e: Ref) -> Int { rt.loadScalar(e, at: 0, as: Int.self) }
+                    func unlink(_ cache: Ref, _ e: Ref) {
+                        let prev = rt.load(e, fPrev), next = rt.load(e, fNext)
+                        if prev.isNil { rt.store(cache, fHead, next) } else { rt.store(prev, fNext, next) }
+                        if next.isNil { rt.store(cache, fTail, prev) } else { rt.store(next, fPrev, prev) }
                     }
+                    func pushFront(_ cache: Ref, _ e: Ref) {
+                        let head = rt.load(cache, fHead)
+                        rt.store(e, fPrev, nil)
+                        rt.store(e, fNext, head)
+                        if head.isNil { rt.store(cache, fTail, e) } else { rt.store(head, fPrev, e) }
+                        rt.store(cache, fHead, e)
+                    }
+                    for _ in 0..<opsPerGoroutine {
+                        let r = rng.next()
+                        let k = r % 5 != 0 ? Int((r >> 8) % UInt64(keys / 5)) : Int((r >> 8) % UInt64(keys))
+                        let slot = (k &* 0x9E37_79B9) & (buckets - 1)
+                        let cache = rt.global(g)
+                        let table = rt.load(cache, fBuckets)
+                        var e = rt.load(table, slot)
+                        while !e.isNil && key(e) != k { e = rt.load(e, fChain) }
+                        if !e.isNil {
+                            h += 1
+                            _ = rt.loadScalar(rt.load(e, fValue), at: 0, as: Int.self)
+                            if rt.load(cache, fHead) != e { unlink(cache, e); pushFront(cache, e) }
+                            continue
+                        }
+                        if size == capacity {   // evict the least recently used entry
+                            let victim = rt.load(cache, fTail)
+                            unlink(cache, victim)
+                            let vs = (key(victim) &* 0x9E37_79B9) & (buckets - 1)
+                            var p = rt.load(table, vs)
+                            if p == victim {
+                                rt.store(table, vs, rt.load(victim, fChain))
+                            } else {
+                                while rt.load(p, fChain) != victim { p = rt.load(p, fChain) }
+                                rt.store(p, fChain, rt.load(victim, fChain))
+                            }
+                            size -= 1
+                        }
+                        rt.withFrame {
+                            let ne = rt.allocSlot(entryType)
+                            rt.storeScalar(k, into: rt[ne], at: 0)
+                            let v = rt.alloc(valueType)
+                            rt.storeScalar(k, into: v, at: 0)
+                            rt.store(rt[ne], fValue, v)
+                            rt.store(rt[ne], fChain, rt.load(table, slot))
+                            rt.store(table, slot, rt[ne])
+                            pushFront(cache, rt[ne])
+                        }
+                        size += 1
+                    }
+                    hits.add(h, ordering: .relaxed)
+                    // Check: the list and the chains both hold exactly `size` entries.
+                    let cache = rt.global(g), table = rt.load(cache, fBuckets)
+                    var listed = 0, e = rt.load(cache, fHead)
+                    while !e.isNil { listed += 1; e = rt.load(e, fNext) }
+                    var chained = 0
+                    for i in 0..<buckets {
+                        var c = rt.load(table, i)
+                        while !c.isNil { chained += 1; c = rt.load(c, fChain) }
+                    }
+                    precondition(listed == size && chained == size, "lru-cache: list \(listed), chains \(chained), size \(size)")
                 }
-                wg.wait()
                 window.finish(rt)
             }
         } catch { fatalError("gcbench: lru-cache failed: \(error)") }

@@ -110,47 +110,41 @@ enum PauseSuite {
                 rt.setGlobal(0, buildTree(rt, node, depth: depth))
                 rt.collect()
                 window.begin(rt)
-                let wg = WaitGroup()
-                for k in 0..<4 {
-                    wg.add(1)
-                    go {
-                        var rng = SplitMix64(seed: UInt64(k + 1))
-                        var n = 0
-                        // Goroutine k owns the subtree under path bits k (two levels down), so
-                        // concurrent swaps never race on the same slots: the live size stays L.
-                        func walk(_ levels: Int, _ bits: UInt64) -> Ref {
-                            let path = (bits << 2) | UInt64(k)
-                            var p = rt.global(0)
-                            for i in 0..<levels { p = rt.load(p, Int((path >> UInt64(i)) & 1)) }
-                            return p
-                        }
-                        while n < opsPerGoroutine {
-                            for _ in 0..<64 {
-                                let bits = rng.next()
-                                switch bits % 8 {
-                                case 0, 1:  // replace a leaf: allocate first (safe point), then walk
-                                    let leaf = rt.alloc(node)
-                                    let parent = walk(depth - 2, bits >> 3)
-                                    rt.store(parent, Int((bits >> 62) & 1), leaf)
-                                case 2, 3:  // swap two subtrees at the same depth
-                                    let d = 2 + Int((bits >> 3) % UInt64(depth - 3))
-                                    let a = walk(d, bits >> 8), b = walk(d, bits >> 30)
-                                    let fa = Int((bits >> 61) & 1), fb = Int((bits >> 62) & 1)
-                                    let ca = rt.load(a, fa), cb = rt.load(b, fb)
-                                    rt.store(a, fa, cb)
-                                    rt.store(b, fb, ca)
-                                default:  // short-lived garbage
-                                    let g = rt.alloc(garbage)
-                                    rt.store(g, 0, g)
-                                }
-                                n += 1
-                            }
-                        }
-                        ops.add(n, ordering: .relaxed)
-                        wg.done()
+                runGoroutines(4) { k in
+                    var rng = SplitMix64(seed: UInt64(k + 1))
+                    var n = 0
+                    // Goroutine k owns the subtree under path bits k (two levels down), so
+                    // concurrent swaps never race on the same slots: the live size stays L.
+                    func walk(_ levels: Int, _ bits: UInt64) -> Ref {
+                        let path = (bits << 2) | UInt64(k)
+                        var p = rt.global(0)
+                        for i in 0..<levels { p = rt.load(p, Int((path >> UInt64(i)) & 1)) }
+                        return p
                     }
+                    while n < opsPerGoroutine {
+                        for _ in 0..<64 {
+                            let bits = rng.next()
+                            switch bits % 8 {
+                            case 0, 1:  // replace a leaf: allocate first (safe point), then walk
+                                let leaf = rt.alloc(node)
+                                let parent = walk(depth - 2, bits >> 3)
+                                rt.store(parent, Int((bits >> 62) & 1), leaf)
+                            case 2, 3:  // swap two subtrees at the same depth
+                                let d = 2 + Int((bits >> 3) % UInt64(depth - 3))
+                                let a = walk(d, bits >> 8), b = walk(d, bits >> 30)
+                                let fa = Int((bits >> 61) & 1), fb = Int((bits >> 62) & 1)
+                                let ca = rt.load(a, fa), cb = rt.load(b, fb)
+                                rt.store(a, fa, cb)
+                                rt.store(b, fb, ca)
+                            default:  // short-lived garbage
+                                let g = rt.alloc(garbage)
+                                rt.store(g, 0, g)
+                            }
+                            n += 1
+                        }
+                    }
+                    ops.add(n, ordering: .relaxed)
                 }
-                wg.wait()
                 window.finish(rt)
             }
         } catch { fatalError("gcbench: live-churn failed: \(error)") }
@@ -170,25 +164,19 @@ enum PauseSuite {
         do {
             try rt.run {
                 window.begin(rt)
-                let wg = WaitGroup()
-                for k in 0..<goroutines {
-                    wg.add(1)
-                    go {
-                        var slots: [StackSlot] = []
-                        for _ in 0..<50 { slots.append(rt.allocSlot(obj)) }
-                        var rng = SplitMix64(seed: UInt64(k + 1))
-                        var n = 0
-                        while n < opsPerGoroutine {
-                            let i = Int(rng.next() % 50)
-                            rt[slots[i]] = rt.alloc(obj)
-                            n += 1
-                            if n % 8 == 0 { Goroutine.yield() }
-                        }
-                        ops.add(n, ordering: .relaxed)
-                        wg.done()
+                runGoroutines(goroutines) { k in
+                    var slots: [StackSlot] = []
+                    for _ in 0..<50 { slots.append(rt.allocSlot(obj)) }
+                    var rng = SplitMix64(seed: UInt64(k + 1))
+                    var n = 0
+                    while n < opsPerGoroutine {
+                        let i = Int(rng.next() % 50)
+                        rt[slots[i]] = rt.alloc(obj)
+                        n += 1
+                        if n % 8 == 0 { Goroutine.yield() }
                     }
+                    ops.add(n, ordering: .relaxed)
                 }
-                wg.wait()
                 window.finish(rt)
             }
         } catch { fatalError("gcbench: stacks failed: \(error)") }

@@ -39,28 +39,22 @@ enum WriteHeavy {
                 }
                 rt.collect()
                 window.begin(rt)
-                let wg = WaitGroup()
-                for k in 0..<2 {
-                    wg.add(1)
-                    go {
-                        var rng = SplitMix64(seed: UInt64(k + 7))
-                        for n in 0..<writesPerGoroutine {
-                            let bits = rng.next()
-                            let field = Int(bits & 3)
-                            let a = Int((bits >> 2) % UInt64(nodes))
-                            if n % 16 == 15 {
-                                let fresh = rt.alloc(node)     // safe point before; fresh stored at once
-                                rt.store(nodeAt(a), field, fresh)
-                            } else {
-                                let b = Int((bits >> 32) % UInt64(nodes))
-                                rt.store(nodeAt(a), field, nodeAt(b))
-                            }
+                runGoroutines(2) { k in
+                    var rng = SplitMix64(seed: UInt64(k + 7))
+                    for n in 0..<writesPerGoroutine {
+                        let bits = rng.next()
+                        let field = Int(bits & 3)
+                        let a = Int((bits >> 2) % UInt64(nodes))
+                        if n % 16 == 15 {
+                            let fresh = rt.alloc(node)     // safe point before; fresh stored at once
+                            rt.store(nodeAt(a), field, fresh)
+                        } else {
+                            let b = Int((bits >> 32) % UInt64(nodes))
+                            rt.store(nodeAt(a), field, nodeAt(b))
                         }
-                        writes.add(writesPerGoroutine, ordering: .relaxed)
-                        wg.done()
                     }
+                    writes.add(writesPerGoroutine, ordering: .relaxed)
                 }
-                wg.wait()
                 window.finish(rt)
                 // Every node is still reachable through the directory.
                 for i in stride(from: 0, to: nodes, by: 97) { precondition(!nodeAt(i).isNil, "write-heavy: node \(i) lost") }

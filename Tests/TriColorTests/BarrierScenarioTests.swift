@@ -56,13 +56,7 @@ import Testing
     }
 
     func run(_ s: Scenario, _ kind: CollectorKind) throws -> ([CheckmarkViolation], [String]) {
-        var c = RuntimeConfig()
-        c.collector = kind
-        c.arenaBytes = 1 << 30
-        c.checkLevel = .cheap
-        c.gogc = nil
-        c.scheduler = .deterministic(seed: 1)
-        let rt = try TriColorRuntime(c)
+        let rt = try TriColorRuntime(.stepping(kind))
         let tA = rt.registerType(name: "A", pointerFields: 1)
         let tB = rt.registerType(name: "B", pointerFields: 1)
         let tC = rt.registerType(name: "C", pointerFields: 0)

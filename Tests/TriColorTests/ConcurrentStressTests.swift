@@ -2,6 +2,7 @@ import Foundation
 import GMP
 import Synchronization
 import Testing
+import GCBenchKit
 @testable import TriColor
 
 /// Each safe collector on 2 Ps with 8 mutator goroutines doing random allocation, pointer

@@ -6,12 +6,8 @@ import Testing
 /// the collector still keeps, stepped by hand so exactly which ones is known.
 @Suite struct FloatingGarbageTests {
     func runtime(_ kind: CollectorKind) throws -> TriColorRuntime {
-        var c = RuntimeConfig()
-        c.collector = kind
-        c.arenaBytes = 1 << 30
-        c.gogc = nil
+        var c = RuntimeConfig.stepping(kind, checkLevel: .off)
         c.measureFloatingGarbage = true
-        c.scheduler = .deterministic(seed: 1)
         return try TriColorRuntime(c)
     }
 

@@ -7,12 +7,7 @@ import Testing
 /// violation under hybrid once no grey object protects the white one.
 @Suite struct InvariantCheckTests {
     func run(_ kind: CollectorKind, cutGreyPath: Bool) -> SchedulerError? {
-        var c = RuntimeConfig()
-        c.collector = kind
-        c.arenaBytes = 1 << 30
-        c.checkLevel = .full
-        c.gogc = nil
-        c.scheduler = .deterministic(seed: 1)
+        var c = RuntimeConfig.stepping(kind, checkLevel: .full)
         c.scheduler.reportPanics = false
         let rt = try! TriColorRuntime(c)
         let t = rt.registerType(name: "T", pointerFields: 1)

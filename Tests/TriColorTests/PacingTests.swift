@@ -1,5 +1,6 @@
 import GMP
 import Testing
+import GCBenchKit
 @testable import TriColor
 
 /// CPU-bounded marking (ConcurrentCollector+Pacing.swift): a goroutine that out-allocates

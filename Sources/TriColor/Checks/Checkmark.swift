@@ -91,12 +91,10 @@ extension Heap {
                                                      path: path(to: obj), problem: nil))
             }
             let n = ObjectHeader.pointerFields(header(obj))
-            let fields = arena + Int(obj.offset) + ObjectHeader.size
             for f in 0..<n {
-                let v = Ref(offset: fields.load(fromByteOffset: f * 8, as: UInt64.self))
+                let v = fieldSlot(obj, f).load()
                 if v.isNil { continue }
-                if validate(v) != nil {
-                    let m = validate(v)!
+                if let m = validate(v) {
                     violations.append(CheckmarkViolation(object: v, typeName: "?",
                                                          path: "\(path(to: obj)).field \(f)", problem: m))
                     continue

@@ -276,10 +276,8 @@ final class MarkEngine: @unchecked Sendable {
         }
         M.clearGrey(s, s.pointee.objectIndex(obj.offset))
         let n = ObjectHeader.pointerFields(word)
-        let fields = (heap.arena + Int(truncatingIfNeeded: obj.offset) + ObjectHeader.size)
-            .assumingMemoryBound(to: UInt.self)
         for f in 0..<n {
-            let v = Ref(offset: UInt64(tc_load_relaxed(fields + f)))
+            let v = heap.fieldSlot(obj, f).load()
             if v.isNil { continue }
             if _slowPath(M.validatesFields && heap.checked), let m = heap.validate(v) { badField(obj, f, v, m) }
             if _slowPath(shade(v, &grey, M.self) == nil) { badField(obj, f, v, nil) }

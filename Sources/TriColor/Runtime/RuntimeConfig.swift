@@ -86,6 +86,19 @@ public struct RuntimeConfig: Sendable {
 
     public init() {}
 
+    /// A runtime for stepping a mark by hand (teaching scenarios, barrier tests): `collector`
+    /// on the deterministic scheduler (seed 1), no pacer, checks at `checkLevel`, and an
+    /// arena of 1 GiB.
+    public static func stepping(_ collector: CollectorKind, checkLevel: CheckLevel = .cheap) -> RuntimeConfig {
+        var c = RuntimeConfig()
+        c.collector = collector
+        c.arenaBytes = 1 << 30
+        c.checkLevel = checkLevel
+        c.gogc = nil
+        c.scheduler = .deterministic(seed: 1)
+        return c
+    }
+
     /// The default configuration with `TRICOLOR_DEBUG` applied.
     public static func fromEnvironment() -> RuntimeConfig {
         var c = RuntimeConfig()

@@ -52,8 +52,8 @@ final class RootAreas: @unchecked Sendable {
         withLock { areas in
             for (base, n) in areas {
                 for i in 0..<n {
-                    let v = tc_load_relaxed(UnsafeMutableRawPointer(base + i).assumingMemoryBound(to: UInt.self))
-                    if v != 0 { body(Ref(offset: UInt64(v))) }
+                    let v = PointerSlot(base + i).load()
+                    if !v.isNil { body(v) }
                 }
             }
         }

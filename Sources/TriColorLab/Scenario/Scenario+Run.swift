@@ -21,13 +21,7 @@ extension Scenario {
     /// Runs the scenario under `collector` (a concurrent one) in deterministic mode.
     public func run(collector: CollectorKind, file: String = "scenario") throws -> ScenarioOutcome {
         precondition(collector != .markSweep, "scenarios step a concurrent mark; markSweep has none")
-        var c = RuntimeConfig()
-        c.collector = collector
-        c.arenaBytes = 1 << 30
-        c.checkLevel = .cheap
-        c.gogc = nil
-        c.scheduler = .deterministic(seed: 1)
-        let rt = try TriColorRuntime(c)
+        let rt = try TriColorRuntime(.stepping(collector))
         let out = ScenarioBox(ScenarioOutcome(scenario: name, collector: collector, log: [], lost: [], failures: []))
         let scenario = self
         try rt.run {
