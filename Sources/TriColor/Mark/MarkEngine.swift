@@ -75,6 +75,8 @@ final class MarkEngine: @unchecked Sendable {
     let markedBytes = Atomic<Int>(0)
     let markedObjects = Atomic<Int>(0)
     let allocatedBlackBytes = Atomic<Int>(0)
+    /// Bytes of goroutine stack slots scanned this cycle (relaxed; the pacer's stack work).
+    let stackScanBytes = Atomic<Int>(0)
     /// Objects scanned and barriers run this cycle, for failure reports (relaxed).
     let steps = Atomic<Int>(0)
     /// Where the mark is (relaxed; reports only).
@@ -104,6 +106,7 @@ final class MarkEngine: @unchecked Sendable {
         markedBytes.store(0, ordering: .relaxed)
         markedObjects.store(0, ordering: .relaxed)
         allocatedBlackBytes.store(0, ordering: .relaxed)
+        stackScanBytes.store(0, ordering: .relaxed)
         steps.store(0, ordering: .relaxed)
         markStart = nanotime()
         stackEpoch = UInt64(heap.cycle)

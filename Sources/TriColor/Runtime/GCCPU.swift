@@ -87,6 +87,7 @@ final class GCCPULimiter: @unchecked Sendable {
     private let capacity: Int64
     private var fill: Int64 = 0            // lock
     private var lastTime: Int64            // lock
+    /// GC time accounted into the bucket so far (at most `gcTotalNS`).
     private var lastGC: Int64 = 0          // lock
     private let full = Atomic<Bool>(false)
     /// Times the bucket was found full (relaxed).
@@ -105,9 +106,11 @@ final class GCCPULimiter: @unchecked Sendable {
     func update(now: Int64, gcTotalNS: Int64) {
         lock.withLock {
             let window = max(0, now - lastTime) * Int64(procs)
+            // GC time is charged when a piece of work ends (a worker burst, an assist), so one
+            // window may receive more than it lasted: the excess carries into later windows.
             let gc = min(window, max(0, gcTotalNS - lastGC))
             lastTime = now
-            lastGC = gcTotalNS
+            lastGC += gc
             fill = min(capacity, max(0, fill + gc - (window - gc)))
             let isFull = fill == capacity
             if isFull && !full.load(ordering: .relaxed) { overflows.add(1, ordering: .relaxed) }

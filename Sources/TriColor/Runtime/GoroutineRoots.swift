@@ -9,6 +9,16 @@ import GMP
 struct GoroutineRoots: RootSource {
     let scheduler: Scheduler
     var extra: RootAreas? = nil
+    /// Stack slots of every live goroutine (for the pacer's stack scan work).
+    func slotCount() -> Int {
+        var n = 0
+        scheduler.forEachGoroutine { g in
+            let st = g.currentStatus
+            if st != .dead && st != .idle { n += g.roots.count }
+        }
+        return n
+    }
+
     func forEachRoot(_ body: (Ref) -> Void) {
         extra?.forEach(body)
         scheduler.forEachGoroutine { g in

@@ -64,6 +64,10 @@ public struct RuntimeConfig: Sendable {
     /// Heap limit in bytes of spans in use (.max: none). Allocation past it runs a GC first
     /// and then fails, naming the limit and the live size.
     public var heapLimit: Int = .max
+    /// The soft memory limit (Go's GOMEMLIMIT) in bytes of heap spans in use (.max: none):
+    /// the pacer lowers the heap goal to stay under it, and lets the heap past it only when
+    /// GC would otherwise take more than half the CPU (Pacer.swift).
+    public var memoryLimit: Int = .max
     /// The smallest heap goal (Go's heapminimum, 4 MB).
     public var minimumHeapGoal: Int = 4 << 20
     public var checkLevel: CheckLevel = .off
@@ -110,7 +114,7 @@ public struct RuntimeConfig: Sendable {
     }
 
     /// Applies GODEBUG-style settings: `gctrace=1`, `gccheckmark=1` (check level cheap),
-    /// `gccheck=off|cheap|full`, `gogc=N|off`, `collector=NAME`, `heaplimit=BYTES`, plus the
+    /// `gccheck=off|cheap|full`, `gogc=N|off`, `collector=NAME`, `heaplimit=BYTES`, `memlimit=BYTES`, plus the
     /// scheduler's `schedtrace=MS` and `gomaxprocs=N`. Returns messages for bad values.
     @discardableResult
     public mutating func apply(debug: String) -> [String] {
@@ -129,6 +133,8 @@ public struct RuntimeConfig: Sendable {
                 }
             case "heaplimit":
                 if let n = Int(v), n > 0 { heapLimit = n } else { problems.append("heaplimit=\(v): want bytes") }
+            case "memlimit":
+                if let n = Int(v), n > 0 { memoryLimit = n } else { problems.append("memlimit=\(v): want bytes") }
             default: break
             }
         }

@@ -88,7 +88,8 @@ public final class TriColorRuntime: @unchecked Sendable {
         eventLog = EventLog(enabled: config.recordEvents || config.traceGoroutines)
         scheduler = Scheduler(config.scheduler)
         cpuLimiter = GCCPULimiter(procs: scheduler.procs, now: nanotime())
-        pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep)
+        pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep,
+                      memoryLimit: config.memoryLimit)
         let plan = BarrierPlan.for(config.collector)
         let engine = MarkEngine(heap: heap, markers: config.collector == .markSweep ? .exclusive : .concurrent)
         let checker = config.checkLevel >= .full && config.collector != .markSweep

@@ -23,6 +23,7 @@ extension ConcurrentCollector {
         for i in 0..<roots.count {
             engine.shadeRoot(Ref(offset: roots[i]), into: gcw, from: "goroutine \(g.id)'s stack slot \(i)")
         }
+        engine.stackScanBytes.add(roots.count * 8, ordering: .relaxed)
         engine.blackenStack(g)
         checker?.check(after: "scan of goroutine \(g.id)'s stack")
     }

@@ -95,8 +95,11 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
     /// When the sleeping fractional worker's share is back under its goal (scheduler clock;
     /// .max while it runs or there is none). A hint for `yieldToDueWorker`.
     let fractionalWakeAt = Atomic<Int64>(.max)
+    /// GC CPU counters when the mark began (cycle owner; the pacer's utilization).
+    private var cpuAtMarkStart = GCCPUTime()
     /// Counters of the last finished mark (cycle owner, world stopped).
     private(set) var heapAtMarkEnd = 0
+    private(set) var heapInUseAtMarkEnd = 0
     private(set) var lastBarrierCalls = 0
     private(set) var lastShades = 0
     var lastFloatingGarbage: Int? = nil
@@ -172,7 +175,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         }
         let marked = engine.liveBytes
         let heapEnd = heapAtMarkEnd
-        let goal = rt.pacer.cycleEnded(marked: marked, allocatedDuringMark: max(0, heapEnd - heapStart))
+        let goal = rt.pacer.cycleEnded(measurement(marked: marked, heapStart: heapStart, markNS: t2 - t1))
         let t3 = nanotime()
         pauses.append(sched.startTheWorld(w))
         rt.eventLog.record(GCEvent(kind: .stw, name: "mark termination", start: w.requested, end: nanotime()))
@@ -194,6 +197,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         bgScanCredit.store(0, ordering: .relaxed)
         fractionalWakeAt.store(.max, ordering: .relaxed)
         markStartClock = rt.scheduler.now()
+        cpuAtMarkStart = rt.cpu.snapshot(sweepNS: 0)
         worstCaseScanWork = max(heap.heapLiveBytes, 1 << 16)
         expectedScanWork = lastScanWork > 0 ? lastScanWork : worstCaseScanWork
         let gcw = rt.perP().gcw
@@ -204,6 +208,24 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         }
         barrier.setEnabled(true)
         rt.marking.store(true, ordering: .relaxed)
+    }
+
+    /// What the mark measured, for the pacer. World stopped, after finishMark.
+    private func measurement(marked: Int, heapStart: Int, markNS: Int64) -> MarkMeasurement {
+        let cpu = rt.cpu.snapshot(sweepNS: 0)
+        var m = MarkMeasurement()
+        m.heapMarked = marked
+        m.heapScan = lastScanWork
+        m.stackScan = engine.stackScanBytes.load(ordering: .relaxed)
+        m.globalsScan = heap.globalCount * 8
+        m.heapLiveAtTrigger = heapStart
+        m.heapLiveAtEnd = heapAtMarkEnd
+        m.heapInUse = heapInUseAtMarkEnd
+        m.markNS = markNS
+        m.assistNS = cpu.assistNS - cpuAtMarkStart.assistNS
+        m.idleNS = cpu.idleNS - cpuAtMarkStart.idleNS
+        m.procs = rt.scheduler.procs
+        return m
     }
 
     /// Mark termination. World stopped; every P's buffers already flushed. Returns the
@@ -219,6 +241,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         heap.flushCaches()
         lastScanWork = engine.markedBytes.load(ordering: .relaxed)
         heapAtMarkEnd = heap.heapLiveBytes
+        heapInUseAtMarkEnd = heap.heapInUseBytes
         engine.end()
         return violations
     }

@@ -47,13 +47,22 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
         marker.drain()
         let t2 = nanotime()
         let heapEnd = rt.heap.heapLiveBytes
+        var m = MarkMeasurement()
+        m.stackScan = roots.slotCount() * 8
+        m.heapInUse = rt.heap.heapInUseBytes
         let report = marker.markTermination(roots: roots)
         var floating: Int? = nil
         if rt.config.measureFloatingGarbage {
             _ = rt.heap.checkmark(roots: roots)
             floating = rt.heap.markedButUnreachableBytes()
         }
-        let goal = rt.pacer.cycleEnded(marked: report.liveBytes)
+        m.heapMarked = report.liveBytes
+        m.heapScan = report.liveBytes
+        m.globalsScan = rt.heap.globalCount * 8
+        m.heapLiveAtTrigger = heapStart
+        m.heapLiveAtEnd = heapEnd
+        m.procs = sched.procs
+        let goal = rt.pacer.cycleEnded(m)
         let t3 = nanotime()
         let pause = sched.startTheWorld(w)
         rt.eventLog.record(GCEvent(kind: .stw, name: "markSweep stop-the-world", start: w.requested, end: nanotime()))
