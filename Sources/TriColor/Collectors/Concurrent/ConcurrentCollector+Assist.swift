@@ -78,9 +78,12 @@ extension ConcurrentCollector {
         let t1 = nanotime()
         if objects > 0 { rt.chargeGC(.assist, ns: elapsed(since: t0, objects: objects), start: t0, end: t1) }
         g.collectorCredit += Int64(ratio.bytesPerWork * Double(done))
-        if g.collectorCredit < 0 && active.load(ordering: .relaxed) {
-            // No grey object left to scan: wait for the workers' credit or the end of the mark.
-            assistQueue.wait(g, debt: Int(-g.collectorCredit), collector: self)
+        if g.collectorCredit < 0 && done < scanWork && active.load(ordering: .relaxed) {
+            // Still in debt and no grey object left to scan: wait for the workers' credit
+            // (for this assist's unpaid part only; a larger debt is paid by the next
+            // allocations, as above) or the end of the mark.
+            let unpaid = min(-g.collectorCredit, Int64(ratio.bytesPerWork * Double(scanWork - done)))
+            if unpaid > 0 { assistQueue.wait(g, debt: Int(unpaid), collector: self) }
         }
     }
 
@@ -107,8 +110,8 @@ final class AssistQueue: @unchecked Sendable {
 
     var isEmptyHint: Bool { empty.load(ordering: .relaxed) }
 
-    /// Parks the calling goroutine `g` until its `debt` (bytes) is paid by background credit
-    /// or the mark ends; its credit is then zero.
+    /// Parks the calling goroutine `g` until `debt` bytes of its debt are paid by background
+    /// credit or the mark ends; its credit then rises by `debt`.
     func wait(_ g: Goroutine, debt: Int, collector: ConcurrentCollector) {
         let parker = Parker(reason: .gcAssistWait)
         lock.withLock {
@@ -118,7 +121,9 @@ final class AssistQueue: @unchecked Sendable {
         // Marking may have ended between the caller's check and the enqueue: wake ourselves.
         if !collector.rt.marking.load(ordering: .acquiring) { wakeAll() }
         parker.park()
-        g.collectorCredit = 0
+        // Paid by background credit, or forgiven because the mark ended (the next cycle
+        // starts every goroutine's credit at zero).
+        g.collectorCredit += Int64(debt)
     }
 
     /// Pays waiters, oldest first, from `work` bytes of scan work; wakes those fully paid.
