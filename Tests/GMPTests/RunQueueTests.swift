@@ -15,11 +15,11 @@ import Testing
 
     func drainAll(_ s: Scheduler, _ p: Processor) -> [Int64] {
         var ids: [Int64] = []
-        while let (g, _) = p.runqget() { ids.append(g.id) }
+        while let (g, _) = p.runqget() { ids.append(g.goroutine.id) }
         s.lock.withLock {
-            while let g = s.globrunqget(p, max: 1) { ids.append(g.id) }
+            while let g = s.globrunqget(p, max: 1) { ids.append(g.goroutine.id) }
         }
-        while let (g, _) = p.runqget() { ids.append(g.id) }
+        while let (g, _) = p.runqget() { ids.append(g.goroutine.id) }
         return ids
     }
 
@@ -30,7 +30,7 @@ import Testing
         let s = Scheduler(c)
         let p = s.allp[0]
         let gs = makeGs(s, n)
-        for g in gs { p.runqput(g, next: false) }
+        for g in gs { p.runqput(g.ref, next: false) }
         // The ring holds at most 256; the rest went to the global queue in halves.
         #expect(p.runqSize <= 256)
         #expect(p.runqSize + s.runqsize == n)
@@ -45,15 +45,15 @@ import Testing
         let s = Scheduler()
         let p = s.allp[0]
         let gs = makeGs(s, 3)
-        p.runqput(gs[0], next: false)
-        p.runqput(gs[1], next: true)
-        p.runqput(gs[2], next: true)  // kicks gs[1] to the tail
+        p.runqput(gs[0].ref, next: false)
+        p.runqput(gs[1].ref, next: true)
+        p.runqput(gs[2].ref, next: true)  // kicks gs[1] to the tail
         let a = p.runqget()!
-        #expect(a.0.id == 3 && a.inheritTime)
+        #expect(a.g.goroutine.id == 3 && a.inheritTime)
         let b = p.runqget()!
-        #expect(b.0.id == 1 && !b.inheritTime)
+        #expect(b.g.goroutine.id == 1 && !b.inheritTime)
         let c = p.runqget()!
-        #expect(c.0.id == 2 && !c.inheritTime)
+        #expect(c.g.goroutine.id == 2 && !c.inheritTime)
         #expect(p.runqget() == nil)
     }
 
@@ -64,16 +64,16 @@ import Testing
         let s = Scheduler(c)
         let victim = s.allp[0], thief = s.allp[1]
         let gs = makeGs(s, n)
-        for g in gs { victim.runqput(g, next: false) }
+        for g in gs { victim.runqput(g.ref, next: false) }
         let got = thief.runqsteal(from: victim, stealRunNext: false)
         let want = n - n / 2
         #expect(got != nil)
         #expect(thief.runqSize == want - 1, "thief keeps the rest of the stolen half")
         #expect(victim.runqSize == n - want)
         // Nothing lost or duplicated.
-        var ids = [got!.id]
-        while let (g, _) = thief.runqget() { ids.append(g.id) }
-        while let (g, _) = victim.runqget() { ids.append(g.id) }
+        var ids = [got!.goroutine.id]
+        while let (g, _) = thief.runqget() { ids.append(g.goroutine.id) }
+        while let (g, _) = victim.runqget() { ids.append(g.goroutine.id) }
         #expect(ids.sorted() == gs.map(\.id))
     }
 
@@ -83,9 +83,9 @@ import Testing
         let s = Scheduler(c)
         let victim = s.allp[0], thief = s.allp[1]
         let g = makeGs(s, 1)[0]
-        victim.runqput(g, next: true)
+        victim.runqput(g.ref, next: true)
         #expect(thief.runqsteal(from: victim, stealRunNext: false) == nil)
-        #expect(thief.runqsteal(from: victim, stealRunNext: true)?.id == g.id)
+        #expect(thief.runqsteal(from: victim, stealRunNext: true) == g.ref)
         #expect(victim.runqEmpty)
     }
 
@@ -95,10 +95,10 @@ import Testing
         let s = Scheduler(c)
         let p = s.allp[0]
         let gs = makeGs(s, 300)
-        s.lock.withLock { for g in gs { s.globrunqput(g) } }
+        s.lock.withLock { for g in gs { s.globrunqput(g.ref) } }
         // n = min(size, size/gomaxprocs + 1, 128): 300/2+1 = 151 -> capped at 128.
         let first = s.lock.withLock { s.globrunqget(p, max: 0) }
-        #expect(first?.id == 1)
+        #expect(first?.goroutine.id == 1)
         #expect(p.runqSize == 127)
         #expect(s.runqsize == 172)
         // With max 1 only one is taken.

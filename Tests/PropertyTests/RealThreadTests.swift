@@ -5,7 +5,7 @@ import Testing
 /// Generated programs on real threads (2 Ps), the safe collectors in turn, checkmark every
 /// cycle: a few thousand runs in the default suite, so a lost wake-up between the programs'
 /// channel/mutex/WaitGroup operations, the collector's goroutines and `checkdead` shows here
-/// (it failed 1.4% of runs before the wake-up rules in FindRunnable.swift). The long version
+/// (it failed 1.4% of runs before the wake-up rules in Scheduler+Handoff.swift and Scheduler+Checkdead.swift). The long version
 /// is `SoakTests.tenMinutesOnRealThreads`.
 @Test func generatedProgramsOnRealThreads() {
     var runs = 0, failures: [String] = []

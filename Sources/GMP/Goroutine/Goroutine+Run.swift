@@ -1,10 +1,12 @@
 import CContext
 import Synchronization
 
-// The goroutine side of the scheduler: starting, yielding, parking, safe points, exit.
+// The goroutine side of the scheduler: `go`, the current goroutine, entry and exit,
+// yielding, safe points, parking, sleeping, panics.
 //
-// Every way a goroutine leaves the CPU is `mcall(action)`: record the action on the M,
-// switch to g0, and let g0 carry it out after this goroutine's registers are saved. When
+// Every way a goroutine leaves the CPU is a switch to g0 with a `PendingAction` recorded on
+// the M (`mcall(action)`; `tc_switch_final` for exit and abandonment), and g0 carries it out
+// after this goroutine's registers are saved (Machine.swift, `finishSwitch`). When
 // `mcall` returns the goroutine may be on another M and another thread, so nothing read
 // from thread-local state before the call may be used after it.
 
@@ -12,10 +14,10 @@ import Synchronization
 /// goroutine. The new goroutine runs next on this P (runnext) and inherits its time slice.
 /// If `body` throws, the whole program stops as if the goroutine panicked.
 public func go(_ body: @Sendable @escaping () throws -> Void) {
-    guard let raw = tc_tls_g() else {
+    guard let me = GoroutineRef.current else {
         preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
     }
-    withG(UInt(bitPattern: raw)) { g in
+    me.withGoroutine { g in
         g.schedU._withUnsafeGuaranteedRef { $0.spawn(body, parent: g) }
     }
     // `go` is a safe point (after the child exists), as a function call is in Go before
@@ -27,11 +29,11 @@ public func go(_ body: @Sendable @escaping () throws -> Void) {
 /// parent, so the child's roots can be filled in race-free: a collector uses it to hand
 /// Refs from the parent's stack to the child's).
 public func go(prepare: (Goroutine) -> Void, _ body: @Sendable @escaping () throws -> Void) {
-    guard let raw = tc_tls_g() else {
+    guard let me = GoroutineRef.current else {
         preconditionFailure("go() called outside a goroutine: start goroutines inside Scheduler.run { ... }")
     }
     withoutActuallyEscaping(prepare) { prepare in
-        withG(UInt(bitPattern: raw)) { g in
+        me.withGoroutine { g in
             g.schedU._withUnsafeGuaranteedRef { $0.spawn(body, parent: g, prepare: prepare) }
         }
     }
@@ -39,20 +41,22 @@ public func go(prepare: (Goroutine) -> Void, _ body: @Sendable @escaping () thro
 }
 
 extension Scheduler {
+    /// The scheduler side of `go`, on the parent goroutine `g`: create the child, let
+    /// `prepare` see it, put it in runnext of the parent's P and wake an idle P (`wakep`).
     func spawn(_ body: @escaping () throws -> Void, parent g: Goroutine, prepare: ((Goroutine) -> Void)? = nil) {
-        let ng: UInt
+        let ng: GoroutineRef
         do {
-            ng = try newGoroutineBits(body, parent: g)
+            ng = try newGoroutine(body, parent: g)
         } catch {
             Goroutine.fail(g, error)
         }
-        if let prepare { prepare(gFrom(ng)) }
+        if let prepare { ng.withGoroutine(prepare) }
         if deterministic {
-            det!.makeRunnable(gFrom(ng))
+            det!.makeRunnable(ng.goroutine)
             return
         }
         g.mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
-            m.pU.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.runqputBits(ng, next: true) }
+            m.pU.unsafelyUnwrapped._withUnsafeGuaranteedRef { $0.runqput(ng, next: true) }
         }
         wakep()
     }
@@ -60,10 +64,7 @@ extension Scheduler {
 
 extension Goroutine {
     /// The goroutine running the calling code, or nil on a thread that is not running one.
-    @inline(__always) public static var current: Goroutine? {
-        guard let raw = tc_tls_g() else { return nil }
-        return Unmanaged<Goroutine>.fromOpaque(raw).takeUnretainedValue()
-    }
+    @inline(__always) public static var current: Goroutine? { GoroutineRef.current?.goroutine }
 
     /// The calling goroutine; a clear error when called elsewhere.
     @inline(__always) static func mustCurrent(_ api: StaticString) -> Goroutine {
@@ -76,8 +77,8 @@ extension Goroutine {
     /// spelling of `mustCurrent`.
     @inlinable @inline(__always)
     static func withCurrent<R>(_ api: StaticString, _ body: (Goroutine) throws -> R) rethrows -> R {
-        guard let raw = tc_tls_g() else { notAGoroutine(api) }
-        return try withG(UInt(bitPattern: raw), body)
+        guard let me = GoroutineRef.current else { notAGoroutine(api) }
+        return try me.withGoroutine(body)
     }
 
     @usableFromInline @inline(never)
@@ -123,7 +124,7 @@ extension Goroutine {
             }
             if down { g.abandon() }
             if det {
-                g.sched.det!.step(g, blocking: false, forceSwitch: true)
+                g.sched.det!.step(g, forceSwitch: true)
                 return
             }
             g.mcall(.yield)
@@ -136,8 +137,8 @@ extension Goroutine {
     /// no such call cannot be preempted (as in Go before 1.14), so call it in long loops.
     @inlinable @inline(__always)
     public static func safePoint() {
-        guard let raw = tc_tls_g() else { return }
-        withG(UInt(bitPattern: raw)) { $0.safePointCheck() }
+        guard let me = GoroutineRef.current else { return }
+        me.withGoroutine { $0.safePointCheck() }
     }
 
     /// `safePoint` for a goroutine already in hand (saves the thread-local lookup).
@@ -152,7 +153,7 @@ extension Goroutine {
     @usableFromInline @inline(never)
     func slowSafePoint() {
         if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
-        if sched.stwOwner.load(ordering: .relaxed) == gBits(self) {
+        if sched.stwOwner.load(ordering: .relaxed) == ref {
             preempt.store(false, ordering: .relaxed)
             return
         }
@@ -166,18 +167,16 @@ extension Goroutine {
             mcall(.preempted)
             return
         }
-        if let det = sched.det { det.step(self, blocking: false, forceSwitch: false) }
+        if let det = sched.det { det.step(self, forceSwitch: false) }
     }
 
     /// Parks the calling goroutine in `.waiting` for `reason`; g0 releases `lock` (if any)
     /// after the switch, so a waker that takes the lock sees the goroutine fully parked.
-    /// Returns when another goroutine calls `Scheduler.ready`.
+    /// Returns once it is made runnable again (`Scheduler.ready`, or an `onIdle` hook that
+    /// claimed it from a `ParkingSpot`).
     @usableFromInline @inline(__always)
     func park(_ reason: WaitReason, unlocking lock: UnsafeMutablePointer<tc_lock>?) {
         waitReason = reason
-        if schedU._withUnsafeGuaranteedRef({ $0.deterministic }) {
-            sched.det!.willPark(self)
-        }
         mcall(.park(lock))
         waitReason = .none
         if schedU._withUnsafeGuaranteedRef({ $0.shuttingDown.load(ordering: .acquiring) }) { abandon() }
@@ -185,7 +184,6 @@ extension Goroutine {
 
     func parkMany(_ reason: WaitReason, unlocking locks: [UnsafeMutablePointer<tc_lock>]) {
         waitReason = reason
-        if let det = sched.det { det.willPark(self) }
         // The buffer stays valid while parked: this frame holds the array until it returns.
         locks.withUnsafeBufferPointer { mcall(.parkMany($0)) }
         waitReason = .none
@@ -213,7 +211,6 @@ extension Goroutine {
         }
         let when = g.sched.now() + nanoseconds
         g.waitReason = .sleep
-        if let det = g.sched.det { det.willPark(g) }
         g.mcall(.parkTimer(when))
         g.waitReason = .none
         if g.sched.shuttingDown.load(ordering: .acquiring) { g.abandon() }
@@ -241,18 +238,5 @@ extension Goroutine {
             g.sched.reportPanic(g, "\(error)")
         }
         g.abandon()
-    }
-}
-
-extension Scheduler {
-    func reportPanic(_ g: Goroutine, _ message: String) {
-        if config.reportPanics { tc_write_stderr("panic: \(message)\n\ngoroutine \(g.id) [running]\n") }
-        fail(.panic(goroutine: g.id, message: message))
-    }
-
-    /// The scheduler clock: real monotonic time, or virtual time in deterministic mode.
-    public func now() -> Int64 {
-        if let det { return det.virtualNow }
-        return nanotime()
     }
 }

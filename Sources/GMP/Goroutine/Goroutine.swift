@@ -1,6 +1,10 @@
 import CContext
 import Synchronization
 
+// The goroutine object (Go's `g`) with every field's protection, and its status and
+// wait-reason enums. What a goroutine does is in Goroutine+Run.swift; how it is named
+// inside GMP is in GoroutineRef.swift.
+
 /// A goroutine: a stackful coroutine scheduled by the GMP scheduler (Go's `g`, runtime2.go).
 ///
 /// Each goroutine runs an ordinary synchronous Swift closure on its own mmap'd stack. It
@@ -10,13 +14,15 @@ import Synchronization
 ///
 /// Goroutine objects are owned by their scheduler (`Scheduler.allgs`, like Go's allgs) and
 /// reused after they exit, so an identity held past a goroutine's exit may name a new one.
+/// Inside GMP they travel as `GoroutineRef` (GoroutineRef.swift states the ownership rule).
 public final class Goroutine: @unchecked Sendable {
-    /// Goroutine id, unique within its scheduler (Go's goid). Written when the goroutine is
-    /// created or reused, while no other thread can see it.
+    /// Goroutine id, unique within its scheduler (Go's goid). Written by `newGoroutine` when
+    /// the goroutine is created or reused, before any other thread can see it; read freely.
     public internal(set) var id: Int64 = 0
 
     /// Status word (Go's atomicstatus): a `GStatus`, plus `GStatus.scanBit` while a
-    /// collector owns the stack. Changed only through `casStatus`.
+    /// collector owns the stack. Changed through `casStatus` / `setStatus` (and the scan-bit
+    /// CAS of `Scheduler.withSuspended`); loads acquire, stores release, CASes both.
     let status = Atomic<UInt32>(GStatus.idle.rawValue)
 
     /// Saved registers and sanitizer/exclusivity state. Owned by the thread running the
@@ -26,7 +32,8 @@ public final class Goroutine: @unchecked Sendable {
     /// Its stack. Owned like `context`.
     var stack: Stack?
 
-    /// The body to run. Set at creation, cleared when it starts.
+    /// The body to run. Set by `newGoroutine` before the goroutine is queued, cleared by the
+    /// goroutine when it starts (and at exit and shutdown); the queue hand-off orders them.
     var body: (() throws -> Void)?
 
     /// The scheduler it belongs to, unretained: the scheduler owns its goroutines and
@@ -35,43 +42,37 @@ public final class Goroutine: @unchecked Sendable {
     @usableFromInline let schedU: Unmanaged<Scheduler>
     var sched: Scheduler { @inline(__always) get { schedU.takeUnretainedValue() } }
 
-    /// The M running it, while running, unretained (written and read by that M's thread:
-    /// the M sets it before switching to the goroutine and clears it on g0 after).
+    /// The M running it, while running, +0 (written and read by that M's thread: the M
+    /// sets it before switching to the goroutine and clears it on g0 after).
     var mU: Unmanaged<Machine>?
-    var m: Machine? {
-        @inline(__always) get { mU?.takeUnretainedValue() }
-        @inline(__always) set { mU = newValue.map { Unmanaged.passUnretained($0) } }
-    }
+    var m: Machine? { @inline(__always) get { mU?.takeUnretainedValue() } }
 
-    /// Link for the global run queue: unretained bits of the next goroutine, 0 for none
-    /// (protected by whichever list holds it: the scheduler lock for the global queue).
-    var schedlink: UInt = 0
+    /// The next goroutine on the global run queue (nil: last or not queued). Protected by
+    /// the scheduler's `lock`, except while `runqputslow` links a batch it has taken out of
+    /// a ring and no one else can see.
+    var schedlink: GoroutineRef? = nil
 
     /// Set by sysmon or the world-stopper; checked at safe points (relaxed: a hint that is
     /// re-checked under the scheduler's protocols).
     @usableFromInline let preempt = Atomic<Bool>(false)
-    /// With `preempt`: park at the next safe point in `.preempted` rather than yield
-    /// (used by `Scheduler.suspend` to stop exactly one goroutine).
+    /// With `preempt`: park at the next safe point in `.preempted` rather than yield (used
+    /// by `Scheduler.withSuspended` to stop exactly one goroutine). Stored release by the
+    /// suspender, consumed by the goroutine's acquire-release exchange.
     let preemptStop = Atomic<Bool>(false)
 
     /// Why it is waiting (diagnostics, deadlock reports). Written by the goroutine itself
-    /// before parking; read by reports while the world is quiet.
+    /// before parking and after waking (reset by `newGoroutine`); read racily by
+    /// `goroutineReport`, a diagnostic.
     public internal(set) var waitReason: WaitReason = .none
 
     /// Select wake-up arbitration (Go's g.selectDone): 0 open, 1 taken. Acquire/release.
     let selectDone = Atomic<UInt32>(0)
 
-    /// Timestamp when the goroutine was last made runnable (for latency stats); owner only.
-    var parentID: Int64 = 0
-
-    /// Creation order within deterministic mode (used by strategies as a stable identity).
-    var detPriority: Int = 0
-
     // MARK: GC seams (GMP never interprets these)
 
     /// Per-goroutine root storage: word-sized slots a collector treats as this goroutine's
     /// stack roots. Written by the goroutine itself without synchronisation; read by a
-    /// collector only while the goroutine is suspended (`Scheduler.suspend`) or the world
+    /// collector only while the goroutine is suspended (`Scheduler.withSuspended`) or the world
     /// is stopped. Lives at `rootsStorage` (stable memory), so it is addressed, not stored:
     /// no exclusivity check and no ARC on access.
     public var roots: RootStorage {
@@ -95,8 +96,11 @@ public final class Goroutine: @unchecked Sendable {
     public var collectorCredit: Int64 = 0
     public var collectorCreditCycle: UInt64 = 0
 
-    /// A runtime-internal goroutine (sweeper, GC worker): left out of deadlock reports, as
-    /// Go leaves out system goroutines. Set by the goroutine itself.
+    /// A runtime-internal goroutine (sweeper, GC worker): listed apart in deadlock reports,
+    /// as Go sets system goroutines apart, and skipped by a collector's per-goroutine work.
+    /// Set by the parent in `go(prepare:)` before the goroutine can run (a collector starts
+    /// its workers so), reset to false when a goroutine object is reused; read afterwards
+    /// without synchronisation (the queue hand-off orders the write before any read).
     public var isSystem = false
 
     /// A slot for a collector's per-goroutine object (same ownership rules as `roots`).
@@ -185,59 +189,4 @@ public enum WaitReason: String, Sendable {
     case forceGCIdle = "force gc (idle)"
     case gcWorkerIdle = "GC worker (idle)"
     case gcAssistWait = "GC assist wait"
-}
-
-/// Word-sized root slots owned by one goroutine (its "stack" as a collector sees it).
-///
-/// Grows on demand; slot indexes stay valid until `truncate` below them.
-public struct RootStorage: @unchecked Sendable {
-    @usableFromInline var base: UnsafeMutablePointer<UInt64>?
-    /// Number of slots in use.
-    @inlinable public var count: Int { _count }
-    @usableFromInline var _count: Int = 0
-    @usableFromInline var capacity: Int = 0
-
-    public init() {}
-
-    /// Appends a slot holding `word`; returns its index.
-    @inlinable @discardableResult
-    public mutating func push(_ word: UInt64) -> Int {
-        if _count == capacity { grow() }
-        base![_count] = word
-        _count += 1
-        return _count - 1
-    }
-
-    /// Reads slot `i`. Precondition: `i < count`.
-    @inlinable public subscript(i: Int) -> UInt64 {
-        get {
-            precondition(i >= 0 && i < count, "root slot \(i) out of range (count \(count))")
-            return base![i]
-        }
-        set {
-            precondition(i >= 0 && i < count, "root slot \(i) out of range (count \(count))")
-            base![i] = newValue
-        }
-    }
-
-    /// Drops slots `n...` (like popping frames).
-    @inlinable public mutating func truncate(to n: Int) {
-        precondition(n >= 0 && n <= count, "truncate(to: \(n)) with \(count) slots")
-        _count = n
-    }
-
-    @usableFromInline mutating func grow() {
-        let newCap = max(16, capacity * 2)
-        let nb = UnsafeMutablePointer<UInt64>.allocate(capacity: newCap)
-        if let b = base {
-            nb.update(from: b, count: _count)
-            b.deallocate()
-        }
-        base = nb
-        capacity = newCap
-    }
-
-    mutating func reset() { _count = 0 }
-
-    func deallocate() { base?.deallocate() }
 }

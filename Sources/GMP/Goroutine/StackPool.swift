@@ -1,5 +1,7 @@
 import CContext
 
+// Goroutine stacks: the `Stack` value and the `StackPool` that maps them.
+
 /// A goroutine stack: `size` usable bytes at `lo`, with a guard region just below.
 struct Stack: @unchecked Sendable {
     let lo: UnsafeMutableRawPointer
@@ -11,10 +13,12 @@ struct Stack: @unchecked Sendable {
 /// Where goroutine stacks come from (Go's stackpool, stack.go).
 ///
 /// Stacks are mapped in slabs (`CContext/stack.c` explains the layout and why guards use
-/// MADV_GUARD_INSTALL) and never unmapped while the scheduler lives: a dead goroutine's stack
-/// goes to its P's cache, then to the global free list, and is reused by the next goroutine.
-/// The per-P cache is owned by the P's current M (no lock); the global list is protected by
-/// `lock`.
+/// MADV_GUARD_INSTALL) and never unmapped while the scheduler lives. A stack stays with its
+/// goroutine object, and a dead goroutine is reused with its stack (Scheduler+Goroutines.swift);
+/// a new goroutine object takes one from its P's cache (`Processor.stackCache`, owned by the
+/// P's current M, no lock), refilled from this pool's free list in batches. Stacks return to
+/// the free list only when the scheduler shuts down. The free list and slabs are protected
+/// by `lock`.
 final class StackPool: @unchecked Sendable {
     let usable: Int
     let guardSize: Int
@@ -22,8 +26,8 @@ final class StackPool: @unchecked Sendable {
     private let lock = RuntimeLock()
     private var free: [Stack] = []          // protected by lock
     private var slabs: [(UnsafeMutableRawPointer, Int)] = []  // protected by lock
-    private(set) var guardMode: Int32 = 0    // protected by lock
-    private(set) var mapped = 0              // stacks mapped; protected by lock
+    private var guardMode: Int32 = 0         // TC_GUARD_* of the last slab; protected by lock
+    private var mapped = 0                   // stacks mapped; protected by lock
 
     init(usable: Int, guardSize: Int, slabCount: Int = 64) {
         let page = 4096
@@ -34,7 +38,6 @@ final class StackPool: @unchecked Sendable {
 
     deinit {
         for (base, len) in slabs { munmapSlab(base, len) }
-        lock.deallocate()
     }
 
     /// Takes a free stack, mapping a new slab if needed. Throws when the kernel refuses the
@@ -59,13 +62,6 @@ final class StackPool: @unchecked Sendable {
 
     func put(_ s: Stack) {
         lock.withLock { free.append(s) }
-    }
-
-    func put(batch: inout [Stack], keep: Int) {
-        guard batch.count > keep else { return }
-        lock.withLock {
-            while batch.count > keep { free.append(batch.removeLast()) }
-        }
     }
 
     /// Called with lock held.
@@ -94,8 +90,6 @@ final class StackPool: @unchecked Sendable {
             free.append(Stack(lo: base + i * step + guardSize, size: usable, guardSize: guardSize))
         }
     }
-
-    var mappedCount: Int { lock.withLock { mapped } }
 }
 
 import Glibc

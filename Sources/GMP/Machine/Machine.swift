@@ -1,6 +1,9 @@
 import CContext
 import Synchronization
 
+// The M (Go's `m`): an OS thread, its g0 context and the scheduler loop it runs, and the
+// `PendingAction` a goroutine leaves for g0 when it switches out.
+
 /// A machine: an OS thread that runs goroutines while it holds a P (Go's `m`, runtime2.go).
 ///
 /// Each M has a g0 context: its own thread stack, on which the scheduler loop runs. A
@@ -10,17 +13,15 @@ import Synchronization
 /// is still running on this one.
 @usableFromInline final class Machine: @unchecked Sendable {
     let id: Int
-    /// The scheduler, unretained (it outlives its Ms). Immutable. Hot paths borrow it
-    /// with `_withUnsafeGuaranteedRef`.
+    /// The scheduler, +0 (it outlives its Ms; GoroutineRef.swift has the ownership rule).
+    /// Immutable. Hot paths borrow it with `_withUnsafeGuaranteedRef`.
     let schedU: Unmanaged<Scheduler>
     var sched: Scheduler { @inline(__always) get { schedU.takeUnretainedValue() } }
     /// This thread's own stack as a context. Touched only by this M's thread.
     let g0: UnsafeMutablePointer<tc_context>
-    /// The goroutine running on this M, if any, unretained. Owned by this M's thread.
-    var curgU: Unmanaged<Goroutine>?
-    var curg: Goroutine? { curgU?.takeUnretainedValue() }
-    /// The P held, if any (Go's m.p), unretained. Written by this M's thread
-    /// (acquirep/releasep) or, for a parked M, by the thread handing it a P.
+    /// The P held, if any (Go's m.p), +0. Written and read only by this M's thread
+    /// (acquirep/releasep, entersyscall/exitsyscall); a P handed over by another thread
+    /// arrives through `nextp`.
     private(set) var pU: Unmanaged<Processor>?
     var p: Processor? {
         @inline(__always) get { pU?.takeUnretainedValue() }
@@ -34,9 +35,12 @@ import Synchronization
     /// (allocated in init), so reading it takes no retain and no exclusivity check.
     /// Written only by the `p` setter, together with `pU`, so it has `pU`'s protection.
     @usableFromInline let pLocalCell: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutableRawPointer?>?>
-    /// A P handed to this M by startm before waking it; read after the park note.
+    /// A P handed to this M by startm before waking it (or before its thread starts); read
+    /// after the park note returns (its release/acquire pair, or thread creation, orders the
+    /// write before the read).
     unowned(unsafe) var nextp: Processor?
-    /// The P this M held when its goroutine entered a syscall (Go's m.oldp).
+    /// The P this M held when its goroutine entered a syscall (Go's m.oldp); this M's thread
+    /// only.
     unowned(unsafe) var oldp: Processor?
     /// True while looking for work (Go's m.spinning); counted in `Scheduler.nmspinning`.
     /// Set by startm before the wake-up, then owned by this M.
@@ -65,7 +69,6 @@ import Synchronization
     deinit {
         g0.deallocate()
         pLocalCell.deallocate()
-        park.deallocate()
     }
 
     /// The M running the calling code, if it is a scheduler thread.
@@ -114,10 +117,9 @@ import Synchronization
     private func scheduleLoop() {
         while true {
             if pU == nil && !sched.stopm(self) { return }
-            let (bits, inherit) = schedU._withUnsafeGuaranteedRef { $0.findRunnableBits(self) }
-            if bits == 0 { return }
+            guard let (g, inherit) = schedU._withUnsafeGuaranteedRef({ $0.findRunnable(self) }) else { return }
             if spinning { sched.resetSpinning(self) }
-            withG(bits) { g in
+            g.withGoroutine { g in
                 execute(g, inheritTime: inherit)
                 finishSwitch(g)
             }
@@ -127,7 +129,6 @@ import Synchronization
     /// Runs `g` on this M until it switches back to g0 (Go's execute + gogo).
     @inline(__always)
     private func execute(_ g: Goroutine, inheritTime: Bool) {
-        curgU = Unmanaged.passUnretained(g)
         g.mU = Unmanaged.passUnretained(self)
         g.casStatus(from: .runnable, to: .running)
         pU.unsafelyUnwrapped._withUnsafeGuaranteedRef { p in
@@ -135,12 +136,12 @@ import Synchronization
                 // Owner-only writer: a plain load/store pair, no read-modify-write.
                 p.schedtick.store(p.schedtick.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
             }
-            p.curgBits.store(gBits(g), ordering: .relaxed)
+            p.curg.store(g.ref, ordering: .relaxed)
         }
         let st = g.stack.unsafelyUnwrapped
         let traced = sched.tracing
         let t0 = traced ? nanotime() : 0
-        tc_tls_set_g(Unmanaged.passUnretained(g).toOpaque(), g.id, st.guardLo, st.lo)
+        tc_tls_set_g(g.ref.raw, g.id, st.guardLo, st.lo)
         tc_switch(g0, g.context)
         tc_tls_set_g(nil, 0, nil, nil)
         if traced, let hook = sched.hooks.onRunSlice {
@@ -151,13 +152,12 @@ import Synchronization
     /// Performs the pending action of `g`, the goroutine that just switched to g0.
     @inline(__always)
     private func finishSwitch(_ g: Goroutine) {
-        curgU = nil
         g.mU = nil
         unflushedSwitches &+= 1
         if unflushedSwitches == 256 { flushSwitchCount() }
         let action = pending
         pending = .none
-        if let pU { pU._withUnsafeGuaranteedRef { $0.curgBits.store(0, ordering: .relaxed) } }
+        if let pU { pU._withUnsafeGuaranteedRef { $0.curg.store(nil, ordering: .relaxed) } }
         switch action {
         case .yield, .preempted:
             g.casStatus(from: .running, to: .runnable)
@@ -212,7 +212,7 @@ enum PendingAction {
     case yield
     /// Preempted by sysmon or the world-stopper: like yield.
     case preempted
-    /// Stop in `.preempted` for `Scheduler.suspend`.
+    /// Stop in `.preempted` for `Scheduler.withSuspended`.
     case preemptStop
     /// Block in `.waiting`, then release the lock (if any) the goroutine held.
     case park(UnsafeMutablePointer<tc_lock>?)

@@ -1,6 +1,9 @@
 import CContext
 import Synchronization
 
+// The P (Go's `p`): its fields, each with its protection, and its status enum. The run
+// queue operations are in RunQueue.swift.
+
 /// A processor: the right to run Swift code on behalf of goroutines (Go's `p`, runtime2.go).
 ///
 /// There are exactly GOMAXPROCS processors. An M must hold a P to run goroutines; the P
@@ -20,31 +23,37 @@ public final class Processor: @unchecked Sendable {
     let runqHead = Atomic<UInt32>(0)
     /// Only the owner writes the tail (store-release); thieves load-acquire.
     let runqTail = Atomic<UInt32>(0)
-    /// 256 slots of unretained `Goroutine` references, accessed with relaxed atomics: the
-    /// head/tail release/acquire pair orders them.
+    /// 256 slots, each a `GoroutineRef` as a raw word (RunQueue.swift reads and writes them
+    /// only as refs), accessed with relaxed atomics: the head/tail release/acquire pair
+    /// orders them.
     let runq: UnsafeMutablePointer<UInt>
     static let runqSize: UInt32 = 256
-    /// The goroutine readied by the current one, run next and inheriting the time slice.
-    /// Owner stores; thieves CAS. 0 when empty.
-    let runnext = Atomic<UInt>(0)
+    /// The goroutine readied by the current one, run next and inheriting the time slice
+    /// (nil when empty). Only the owner stores a goroutine (release); the owner and thieves
+    /// take it with an acquire-release CAS or exchange.
+    let runnext = Atomic<GoroutineRef?>(nil)
 
-    /// Incremented every time a goroutine is scheduled (owner writes, sysmon reads: relaxed).
+    /// Incremented every time a goroutine is scheduled without inheriting a time slice
+    /// (owner writes, sysmon reads: relaxed, sysmon only compares it with its last sample).
     let schedtick = Atomic<UInt32>(0)
-    /// Incremented on every syscall (owner writes, sysmon reads: relaxed).
+    /// Incremented on entering and leaving a syscall by the goroutine's thread, and when
+    /// sysmon or the world-stopper takes the P from a syscall (relaxed, like `schedtick`).
     let syscalltick = Atomic<UInt32>(0)
 
-    /// Unretained bits of the goroutine running on this P (0 when none). Written by the
-    /// owner M (relaxed); read by sysmon and the world-stopper to request preemption.
-    let curgBits = Atomic<UInt>(0)
+    /// The goroutine running on this P (nil when none). Written by the owner M (relaxed);
+    /// read by sysmon and the world-stopper to request preemption, a hint they act on only
+    /// through the goroutine's own `preempt` flag.
+    let curg = Atomic<GoroutineRef?>(nil)
 
-    /// The M holding this P (written under the hand-off protocol that moves the P).
+    /// The M holding this P. Written by whichever thread moves the P (acquirep/releasep,
+    /// entersyscall/exitsyscall), which at that moment owns the P by the hand-off rules
+    /// (Scheduler+Handoff.swift); read by that owner.
     unowned(unsafe) var m: Machine?
     /// Idle-P list link; protected by the scheduler lock.
     unowned(unsafe) var link: Processor?
 
-    /// Dead goroutines ready for reuse, with their stacks, as unretained bits
-    /// (`Scheduler.allgs` keeps them alive); owner only.
-    var gFree: [UInt] = []
+    /// Dead goroutines ready for reuse, with their stacks; owner only.
+    var gFree: [GoroutineRef] = []
     /// Goroutine ids reserved for this P, `goidCache..<goidCacheEnd` (Go's goidcache);
     /// owner only.
     var goidCache: Int64 = 0

@@ -1,6 +1,7 @@
 import CContext
 
-// Small public accessors a collector needs from the scheduler's internals.
+// The surface a collector (or another layer above) sees of the scheduler's internals: who
+// is running where, every goroutine, idle-priority work, and ARC-free hot-path accessors.
 
 extension Processor {
     /// The P held by the calling thread's M (nil outside scheduler threads or while the M
@@ -12,6 +13,36 @@ extension Processor {
 extension Goroutine {
     /// The scheduler this goroutine belongs to.
     public var scheduler: Scheduler { sched }
+}
+
+extension Scheduler {
+    /// Calls `body` for every goroutine that exists (including dead, reusable ones; check
+    /// `currentStatus`). Take care: goroutines may start or stop concurrently unless the
+    /// world is stopped.
+    public func forEachGoroutine(_ body: (Goroutine) -> Void) {
+        let gs = allgLock.withLock { allgs }
+        for g in gs { body(g) }
+    }
+
+    /// Number of goroutines created and not yet exited.
+    public var goroutineCount: Int { liveGoroutines.load(ordering: .relaxed) }
+}
+
+// Idle-priority work (`SchedulerHooks.onIdle`, `ParkingSpot`).
+
+extension Scheduler {
+    /// True if `p` (or the global queue) has goroutines waiting to run: idle-priority work
+    /// should stop and yield (Go's pollWork).
+    public func hasRunnableWork(_ p: Processor) -> Bool {
+        !p.runqEmpty || runqsize != 0
+    }
+
+    /// Wakes an idle P (Go's wakep) so that its `SchedulerHooks.onIdle` hook is consulted:
+    /// call when idle-priority work appears. Cheap when no P is idle.
+    public func wakeIdleProcessor() {
+        if deterministic { return }
+        wakep()
+    }
 }
 
 // Hot-path accessors for a collector's mutator API: ARC-free and exclusivity-check-free
@@ -35,7 +66,6 @@ extension Goroutine {
     /// safe points and moves between threads; only that goroutine may use it (see `roots`).
     @inlinable @inline(__always)
     public static var currentRoots: UnsafeMutablePointer<RootStorage>? {
-        guard let raw = tc_tls_g() else { return nil }
-        return Unmanaged<Goroutine>.fromOpaque(raw)._withUnsafeGuaranteedRef { $0.rootsStorage }
+        GoroutineRef.current?.withGoroutine { $0.rootsStorage }
     }
 }

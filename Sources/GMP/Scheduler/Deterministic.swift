@@ -11,130 +11,12 @@ import Foundation
 // against that clock, so sleeps are deterministic too. With everything on one thread, the
 // same strategy choices produce the same run on any machine; the recorded choices form the
 // replay string, and `ScheduleStrategyKind.replay` feeds them back.
+//
+// This file holds the mode's state and the scheduler's side of it; the strategies and the
+// replay string format are in ScheduleStrategy.swift.
 
-/// Chooses among `count` candidates at each decision.
-public protocol ScheduleStrategy: AnyObject {
-    /// Returns an index in `0..<candidates.count`. `running` is the goroutine that was
-    /// running at a safe-point decision (it is `candidates[0]`), nil when it blocked.
-    func pick(_ candidates: [Int64], running: Int64?, step: Int) -> Int
-}
-
-/// Uniform random choice from SplitMix64.
-public final class RandomStrategy: ScheduleStrategy {
-    var rng: SplitMix64
-    public init(seed: UInt64) { rng = SplitMix64(seed: seed) }
-    public func pick(_ candidates: [Int64], running: Int64?, step: Int) -> Int {
-        Int(rng.next() % UInt64(candidates.count))
-    }
-}
-
-/// Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS
-/// 2010): each goroutine gets a random priority when first seen; `depth - 1` change points
-/// are drawn uniformly from `1...expectedSteps`; at change point i the running goroutine's
-/// priority drops to i (below every initial priority). The highest priority candidate runs.
-/// A bug of depth d is found with probability at least 1/(n k^(d-1)).
-public final class PCTStrategy: ScheduleStrategy {
-    var rng: SplitMix64
-    var priority: [Int64: Int] = [:]
-    let changePoints: [Int: Int]
-    let depth: Int
-
-    public init(seed: UInt64, depth: Int, expectedSteps: Int) {
-        rng = SplitMix64(seed: seed)
-        self.depth = max(1, depth)
-        var cps: [Int: Int] = [:]
-        for i in 1..<self.depth {
-            cps[Int(rng.next() % UInt64(max(1, expectedSteps))) + 1] = i
-        }
-        changePoints = cps
-    }
-
-    public func pick(_ candidates: [Int64], running: Int64?, step: Int) -> Int {
-        for id in candidates where priority[id] == nil {
-            // Initial priorities above every change-point priority, random order.
-            priority[id] = depth + Int(rng.next() % 1_000_000)
-        }
-        if let running, let i = changePoints[step] { priority[running] = depth - i }
-        var best = 0
-        for i in 1..<candidates.count where priority[candidates[i]]! > priority[candidates[best]]! {
-            best = i
-        }
-        return best
-    }
-}
-
-/// Feeds back recorded choices.
-public final class ReplayStrategy: ScheduleStrategy {
-    let choices: [Int]
-    var next = 0
-    /// Set when the program asked for a decision the replay did not record.
-    public private(set) var mismatch: String?
-
-    public init(_ replay: String) throws(SchedulerError) {
-        choices = try ReplayString.decode(replay)
-    }
-
-    public func pick(_ candidates: [Int64], running: Int64?, step: Int) -> Int {
-        guard next < choices.count else {
-            if mismatch == nil { mismatch = "replay ended after \(choices.count) decisions but the program made more" }
-            return 0
-        }
-        let c = choices[next]
-        next += 1
-        if c >= candidates.count {
-            if mismatch == nil { mismatch = "decision \(next - 1) chose \(c) of \(candidates.count) candidates" }
-            return 0
-        }
-        return c
-    }
-}
-
-/// The replay string format: `r1:` then the recorded choices separated by `.`, with runs
-/// written `choice*count` (for example `r1:0*12.1.0*3.2`).
-public enum ReplayString {
-    public static func encode(_ choices: [Int]) -> String {
-        var parts: [String] = []
-        var i = 0
-        while i < choices.count {
-            var j = i
-            while j < choices.count && choices[j] == choices[i] { j += 1 }
-            parts.append(j - i == 1 ? "\(choices[i])" : "\(choices[i])*\(j - i)")
-            i = j
-        }
-        return "r1:" + parts.joined(separator: ".")
-    }
-
-    public static func decode(_ s: String) throws(SchedulerError) -> [Int] {
-        guard s.hasPrefix("r1:") else { throw .replay("replay string must start with 'r1:', got '\(s.prefix(12))'") }
-        var out: [Int] = []
-        let body = s.dropFirst(3)
-        if body.isEmpty { return [] }
-        for (idx, part) in body.split(separator: ".", omittingEmptySubsequences: false).enumerated() {
-            let fields = part.split(separator: "*")
-            guard fields.count == 1 || fields.count == 2, let v = Int(fields[0]), v >= 0,
-                  let n = fields.count == 2 ? Int(fields[1]) : 1, n >= 1 else {
-                throw .replay("bad replay element \(idx) '\(part)' (want CHOICE or CHOICE*COUNT)")
-            }
-            out.append(contentsOf: repeatElement(v, count: n))
-        }
-        return out
-    }
-}
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny, high-quality seeded generator.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// Deterministic-mode state. Touched only by the single M (no locks needed).
+/// Deterministic-mode state. No locks: touched only by the single M (and the goroutines it
+/// runs), by `run` before that M starts, and by readers after `run` returns.
 final class DeterministicState: @unchecked Sendable {
     var runnable: [Goroutine] = []
     /// Chosen at a safe point; runs next without a new decision.
@@ -146,8 +28,12 @@ final class DeterministicState: @unchecked Sendable {
     var steps = 0
     let maxSteps: Int
     var virtualNow: Int64 = 0
-    /// Trace of decisions: (step, chosen goroutine id). Kept for diagnostics and tests.
+    /// The id of the goroutine chosen at each recorded or forced-at-safe-point decision
+    /// (`Scheduler.scheduleTrace`), for diagnostics and tests.
     var trace: [Int64] = []
+    /// Why the replay string could not be decoded; the first `detFindRunnable` fails the
+    /// run with it.
+    var initError: SchedulerError?
 
     init(_ config: DeterministicConfig) {
         maxSteps = config.maxSteps
@@ -163,11 +49,8 @@ final class DeterministicState: @unchecked Sendable {
         }
     }
 
-    var initError: SchedulerError?
-
     func makeRunnable(_ g: Goroutine) { runnable.append(g) }
 
-    /// One decision among `candidates`; records it unless forced.
     /// One decision among `first` (the running goroutine at a safe point, if any) followed
     /// by `rest`; builds only the id list the strategy needs (no array of goroutines).
     func choose(first: Goroutine?, rest: [Goroutine]) -> Int {
@@ -184,7 +67,7 @@ final class DeterministicState: @unchecked Sendable {
     }
 
     /// A safe point (`forceSwitch` false) or a yield (true) of the running goroutine `g`.
-    func step(_ g: Goroutine, blocking: Bool, forceSwitch: Bool) {
+    func step(_ g: Goroutine, forceSwitch: Bool) {
         let sched = g.sched
         sched.releaseExpiredTimersDet()
         if forceSwitch {
@@ -209,8 +92,6 @@ final class DeterministicState: @unchecked Sendable {
         trace.append(forced!.id)
         g.mcall(.yield)
     }
-
-    func willPark(_ g: Goroutine) {}
 }
 
 extension Scheduler {
@@ -223,7 +104,9 @@ extension Scheduler {
         }
     }
 
-    func detFindRunnable(_ m: Machine) -> (Goroutine, Bool)? {
+    /// findRunnable in deterministic mode: the forced goroutine, else the strategy's choice
+    /// among the runnable set, advancing virtual time to the next timer when it is empty.
+    func detFindRunnable(_ m: Machine) -> (g: GoroutineRef, inheritTime: Bool)? {
         let det = self.det!
         if let e = det.initError {
             det.initError = nil
@@ -241,7 +124,7 @@ extension Scheduler {
             }
             if let f = det.forced {
                 det.forced = nil
-                return (f, true)
+                return (f.ref, true)
             }
             releaseExpiredTimersDet()
             if det.runnable.isEmpty {
@@ -255,7 +138,7 @@ extension Scheduler {
             let k = det.choose(first: nil, rest: det.runnable)
             let g = det.runnable.remove(at: k)
             det.trace.append(g.id)
-            return (g, false)
+            return (g.ref, false)
         }
     }
 

@@ -7,14 +7,15 @@ import Synchronization
 //
 // stopTheWorld: set gcwaiting, ask every running goroutine to yield at its next safe
 // point, take idle Ps and Ps in syscalls straight to gcstop, then wait until every other
-// P has stopped itself (an M seeing gcwaiting in findRunnable parks in gcstopm). The
-// caller keeps its own P. startTheWorld puts every P back to work. The pause (request to
-// restart) is recorded.
+// P has stopped itself (an M seeing gcwaiting in findRunnable parks in `gcstopm`, below).
+// The caller keeps its own P. startTheWorld puts every P back to work. The pause (request
+// to restart) is recorded.
 //
-// suspend: stop exactly one goroutine. A goroutine that is not running is frozen by setting
-// the scan bit on its status (nobody can make it run until the bit is cleared). A running
-// goroutine is asked to park in `.preempted` at its next safe point, then frozen the same
-// way. resume clears the bit and, for a goroutine that was preempted, makes it runnable.
+// withSuspended: stop exactly one goroutine. A goroutine that is not running is frozen by
+// setting the scan bit on its status (nobody can make it run until the bit is cleared). A
+// running goroutine is asked to park in `.preempted` at its next safe point, then frozen
+// the same way. After the body the bit is cleared and a goroutine that was preempted is
+// made runnable again.
 
 /// A stopped world, returned by `stopTheWorld` and consumed by `startTheWorld`.
 public struct WorldStop: Sendable {
@@ -34,7 +35,7 @@ extension Scheduler {
         let t0 = nanotime()
         let me = g.m!
         lock.lock()
-        stwOwner.store(gBits(g), ordering: .relaxed)
+        stwOwner.store(g.ref, ordering: .relaxed)
         stopwait = procs
         gcwaiting.store(true, ordering: .releasing)
         preemptall()
@@ -80,7 +81,7 @@ extension Scheduler {
             if p.runqEmpty { pidleput(p) } else { toStart.append(p) }
         }
         me.p!.setStatus(.running)
-        stwOwner.store(0, ordering: .relaxed)
+        stwOwner.store(nil, ordering: .relaxed)
         lock.unlock()
         for p in toStart { startm(p, spinning: false) }
         wakep()
@@ -152,6 +153,24 @@ extension Scheduler {
                 if spins % 16 == 0 { Goroutine.yieldIfPossible() }
             }
         }
+    }
+}
+
+extension Scheduler {
+    /// Stops `m` for a stop-the-world (Go's gcstopm): called by findRunnable when it sees
+    /// `gcwaiting`; gives the P to the stopper and parks the M until `startTheWorld`.
+    func gcstopm(_ m: Machine) {
+        let p = releasep(m)
+        if m.spinning {
+            m.spinning = false
+            nmspinning.subtract(1, ordering: .sequentiallyConsistent)
+        }
+        lock.lock()
+        p.setStatus(.gcstop)
+        stopwait -= 1
+        if stopwait == 0 { stopNote.wakeup() }
+        lock.unlock()
+        _ = stopm(m)
     }
 }
 

@@ -39,7 +39,7 @@ extension Scheduler {
         let m = g.m!
         let p = m.p!
         p.syscalltick.add(1, ordering: .relaxed)
-        p.curgBits.store(0, ordering: .relaxed)
+        p.curg.store(nil, ordering: .relaxed)
         g.casStatus(from: .running, to: .syscall)
         p.m = nil
         m.p = nil
@@ -70,7 +70,7 @@ extension Scheduler {
                 m.p = oldp
                 oldp.m = m
                 oldp.syscalltick.add(1, ordering: .relaxed)
-                oldp.curgBits.store(gBits(g), ordering: .relaxed)
+                oldp.curg.store(g.ref, ordering: .relaxed)
                 g.casStatus(from: .syscall, to: .running)
                 return
             }
@@ -78,7 +78,7 @@ extension Scheduler {
         if !gcwaiting.load(ordering: .acquiring) {
             if let pp = lock.withLock({ pidleget() }) {
                 acquirep(m, pp)
-                pp.curgBits.store(gBits(g), ordering: .relaxed)
+                pp.curg.store(g.ref, ordering: .relaxed)
                 g.casStatus(from: .syscall, to: .running)
                 return
             }
@@ -92,11 +92,11 @@ extension Scheduler {
         g.casStatus(from: .syscall, to: .runnable)
         lock.lock()
         let pp = gcwaiting.load(ordering: .acquiring) ? nil : pidleget()
-        if pp == nil { globrunqput(g) }
+        if pp == nil { globrunqput(g.ref) }
         lock.unlock()
         if let pp {
             acquirep(m, pp)
-            pp.runqput(g, next: true)
+            pp.runqput(g.ref, next: true)
         }
         // With no P, the schedule loop parks this M (stopm).
     }

@@ -7,7 +7,8 @@ import Synchronization
 //   * asks goroutines that have run for longer than `preemptAfterNS` (10 ms) without
 //     rescheduling to yield at their next safe point (cooperative preemption: a loop with
 //     no safe point cannot be preempted, as in Go before 1.14);
-//   * injects goroutines whose timers expired when every M is busy;
+//   * injects goroutines whose timers expired 1 ms ago and that no M has taken (at once
+//     when every P is idle);
 //   * prints the schedtrace line and calls the collector's tick hook (forced GC).
 // It learns that a P made progress by comparing `schedtick` / `syscalltick` with the
 // values it saw last time (its private `SysmonTick` per P).
@@ -66,7 +67,7 @@ extension Scheduler {
             let gs = timers.popExpired(now: now)
             for g in gs {
                 g.casStatus(from: .waiting, to: .runnable)
-                globrunqput(g)
+                globrunqput(g.ref)
             }
             return gs.count
         }
@@ -117,9 +118,8 @@ extension Scheduler {
     /// Asks the goroutine running on `p` to yield at its next safe point.
     @discardableResult
     func preemptone(_ p: Processor) -> Bool {
-        let bits = p.curgBits.load(ordering: .relaxed)
-        if bits == 0 || bits == stwOwner.load(ordering: .relaxed) { return false }
-        gFrom(bits).preempt.store(true, ordering: .relaxed)
+        guard let g = p.curg.load(ordering: .relaxed), g != stwOwner.load(ordering: .relaxed) else { return false }
+        g.withGoroutine { $0.preempt.store(true, ordering: .relaxed) }
         return true
     }
 

@@ -1,11 +1,16 @@
 import CContext
 import Synchronization
 
+// Timers: the queue of sleeping goroutines (`TimerQueue`) and how an M holding a P readies
+// the expired ones (`checkTimers`). Sysmon's `injectTimers` (Sysmon.swift) and deterministic
+// mode's virtual clock (Deterministic.swift) are the other two consumers.
+
 /// Sleeping goroutines ordered by wake-up time: a binary min-heap under its own lock.
 ///
 /// Go keeps a timer heap per P (since 1.14); one heap is enough here and keeps deterministic
 /// mode simple. Any M checks it in findRunnable, idle Ms park with a timeout of the
-/// earliest deadline, and sysmon injects expired timers when every M is busy.
+/// earliest deadline, and sysmon injects expired timers that no M took within 1 ms (or at
+/// once when every P is idle).
 final class TimerQueue: @unchecked Sendable {
     private let lock = RuntimeLock()
     private var heap: [(when: Int64, seq: Int, g: Goroutine)] = []  // protected by lock
@@ -13,8 +18,6 @@ final class TimerQueue: @unchecked Sendable {
     /// Earliest deadline (Int64.max when empty): written under lock, read without it
     /// (relaxed) so the scheduler's hot path checks timers without locking.
     private let earliest = Atomic<Int64>(.max)
-
-    deinit { lock.deallocate() }
 
     var count: Int { lock.withLock { heap.count } }
 
@@ -64,5 +67,17 @@ final class TimerQueue: @unchecked Sendable {
 
     private func less(_ a: (when: Int64, seq: Int, g: Goroutine), _ b: (when: Int64, seq: Int, g: Goroutine)) -> Bool {
         a.when < b.when || (a.when == b.when && a.seq < b.seq)
+    }
+}
+
+extension Scheduler {
+    /// Readies goroutines whose timers expired, onto `p`'s queue (on the M holding `p`, from
+    /// findRunnable: that M is not idle, so it runs them or another M steals them).
+    func checkTimers(now: Int64, p: Processor) {
+        guard let due = timers.nextDeadline(), due <= now else { return }
+        for g in timers.popExpired(now: now) {
+            g.casStatus(from: .waiting, to: .runnable)
+            p.runqput(g.ref, next: false)
+        }
     }
 }

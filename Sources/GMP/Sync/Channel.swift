@@ -1,5 +1,8 @@
 import CContext
 
+// Channels (Go's chan.go): `Channel` and the state behind its lock. `select` over several
+// channels is in Select.swift.
+
 /// A Go channel: a typed FIFO through which goroutines communicate and synchronise
 /// (Go's hchan, chan.go).
 ///
@@ -8,8 +11,9 @@ import CContext
 /// waiter; receives then drain the buffer and return nil. Sending on a closed channel, or
 /// closing twice, panics (the program stops and `Scheduler.run` throws), as in Go.
 ///
-/// Every operation is a safe point. Blocking parks the goroutine, never the thread. Using a
-/// channel outside a goroutine is a precondition failure with a clear message.
+/// Sends and receives (blocking or not) are safe points. Blocking parks the goroutine, never
+/// the thread. Sending, receiving or closing outside a goroutine is a precondition failure
+/// with a clear message.
 ///
 /// How it works: one lock guards the buffer and two queues of parked waiters (`Waiter`,
 /// living on the waiters' stacks). A sender that finds a parked receiver copies the value
@@ -53,7 +57,6 @@ public final class Channel<T>: @unchecked Sendable {
         buf.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
-        lock.deallocate()
     }
 
     /// Values in the buffer now (racy snapshot, like Go's len(ch)).
@@ -108,7 +111,7 @@ public final class Channel<T>: @unchecked Sendable {
             w.pointee.fired = true
             let rg = w.pointee.g
             lock.unlock()
-            withG(rg) { rg in rg.schedU._withUnsafeGuaranteedRef { $0.ready(rg) } }
+            rg.withGoroutine { rg in rg.schedU._withUnsafeGuaranteedRef { $0.ready(rg) } }
             return true
         }
         if state.pointee.count < capacity {
@@ -185,7 +188,7 @@ public final class Channel<T>: @unchecked Sendable {
             w.pointee.fired = true
             let sg = w.pointee.g
             lock.unlock()
-            withG(sg) { sg in sg.schedU._withUnsafeGuaranteedRef { $0.ready(sg) } }
+            sg.withGoroutine { sg in sg.schedU._withUnsafeGuaranteedRef { $0.ready(sg) } }
             return .value
         }
         if state.pointee.count > 0 {
@@ -213,19 +216,19 @@ public final class Channel<T>: @unchecked Sendable {
             Goroutine.panic("close of closed channel")
         }
         state.pointee.closed = true
-        var wake: [Goroutine] = []
+        var wake: [GoroutineRef] = []
         while let w = state.pointee.recvq.dequeue() {
             w.pointee.success = false
             w.pointee.fired = true
-            wake.append(gFrom(w.pointee.g))
+            wake.append(w.pointee.g)
         }
         while let w = state.pointee.sendq.dequeue() {
             w.pointee.success = false
             w.pointee.fired = true
-            wake.append(gFrom(w.pointee.g))
+            wake.append(w.pointee.g)
         }
         lock.unlock()
-        for g in wake { g.sched.ready(g) }
+        for g in wake { g.withGoroutine { $0.sched.ready($0) } }
     }
 }
 

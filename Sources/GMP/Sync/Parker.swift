@@ -14,7 +14,6 @@ public final class Parker: @unchecked Sendable {
     private let reason: WaitReason
 
     public init(reason: WaitReason = .custom) { self.reason = reason }
-    deinit { lock.deallocate() }
 
     /// Parks the calling goroutine until `unpark()` (returns at once if a permit is
     /// pending). One goroutine at a time.

@@ -11,7 +11,6 @@ public final class ParkingSpot: @unchecked Sendable {
     private let reason: WaitReason
 
     public init(reason: WaitReason = .custom) { self.reason = reason }
-    deinit { lock.deallocate() }
 
     /// Parks the calling goroutine until a hook claims it and the scheduler runs it.
     public func park() {
@@ -30,20 +29,5 @@ public final class ParkingSpot: @unchecked Sendable {
         let g = parked
         parked = nil
         return g
-    }
-}
-
-extension Scheduler {
-    /// True if `p` (or the global queue) has goroutines waiting to run: idle-priority work
-    /// should stop and yield (Go's pollWork).
-    public func hasRunnableWork(_ p: Processor) -> Bool {
-        !p.runqEmpty || runqsize != 0
-    }
-
-    /// Wakes an idle P (Go's wakep) so that its `SchedulerHooks.onIdle` hook is consulted:
-    /// call when idle-priority work appears. Cheap when no P is idle.
-    public func wakeIdleProcessor() {
-        if deterministic { return }
-        wakep()
     }
 }

@@ -1,6 +1,9 @@
 import CContext
 import Synchronization
 
+// Go's `select` (selectgo, select.go): the builder, the type-erased cases and the
+// channel-side polls they use.
+
 /// Go's `select`: waits on several channel operations and performs exactly one.
 ///
 /// ```swift
@@ -84,7 +87,6 @@ public struct SelectBuilder {
         for (i, c) in cases.enumerated() {
             (waiters + i).initialize(to: Waiter(g))
             waiters[i].isSelect = true
-            waiters[i].caseIndex = i
             c.enqueueLocked(waiters + i)
         }
         g.parkMany(.select, unlocking: locks)

@@ -1,7 +1,10 @@
 import CContext
 import Synchronization
 
-/// A parked goroutine waiting on a channel, mutex or wait group (Go's sudog).
+// The waiter records and queues every goroutine-parking primitive (channels, select,
+// GoMutex, WaitGroup) is built on.
+
+/// A parked goroutine waiting on a channel, select, mutex or wait group (Go's sudog).
 ///
 /// Waiters live on the parked goroutine's own stack: a stackful goroutine's frames do not
 /// move while it is parked, so a queue can link them with raw pointers and no allocation.
@@ -9,7 +12,8 @@ import Synchronization
 /// has dequeued it and readied the goroutine, it must not touch the waiter again.
 @usableFromInline
 struct Waiter {
-    @usableFromInline var g: UInt
+    /// The parked goroutine (+0, GoroutineRef.swift).
+    @usableFromInline var g: GoroutineRef
     /// Channel element: the value to send, or uninitialized `T` storage to receive into
     /// (initialized by the sender, which then sets `success`).
     @usableFromInline var elem: UnsafeMutableRawPointer? = nil
@@ -21,19 +25,17 @@ struct Waiter {
     @usableFromInline var success = false
     /// Set by the waker that completed this waiter (select uses it to find its case).
     var fired = false
+    /// Linked in a queue now (so `WaitQueue.remove` may be called on a dequeued waiter).
     var inQueue = false
-    var caseIndex = 0
 
-    @inlinable init(_ g: Goroutine) { self.g = UInt(bitPattern: Unmanaged.passUnretained(g).toOpaque()) }
+    @inlinable init(_ g: Goroutine) { self.g = g.ref }
 }
 
 /// A FIFO of waiters (Go's waitq). Protected by its owner's lock.
 @usableFromInline
 struct WaitQueue {
-    private(set) var first: UnsafeMutablePointer<Waiter>?
+    private var first: UnsafeMutablePointer<Waiter>?
     private var last: UnsafeMutablePointer<Waiter>?
-
-    var isEmpty: Bool { first == nil }
 
     @usableFromInline
     mutating func enqueue(_ w: UnsafeMutablePointer<Waiter>) {
@@ -50,8 +52,10 @@ struct WaitQueue {
         while let w = first {
             remove(w)
             if w.pointee.isSelect {
-                let g = gFrom(w.pointee.g)
-                if !g.selectDone.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged {
+                let won = w.pointee.g.withGoroutine {
+                    $0.selectDone.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged
+                }
+                if !won {
                     continue
                 }
             }

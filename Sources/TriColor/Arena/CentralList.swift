@@ -30,6 +30,7 @@
 //
 // All list operations happen under `lock`; sweeping happens outside it.
 
+import GMP
 import Synchronization
 
 @usableFromInline
@@ -39,7 +40,7 @@ internal final class CentralList: @unchecked Sendable {
     /// The size class served (0: large spans, which only use the full lists).
     let sizeClass: Int
     /// Protects `partial`, `full` and the links of spans on them.
-    let lock = HeapLock()
+    let lock = RuntimeLock()
     /// Partial spans, indexed by (sweepgen/2)%2 for swept. Protected by `lock`.
     var partial: [SpanList] = [SpanList(), SpanList()]
     /// Full spans, same indexing. Protected by `lock`.

@@ -27,6 +27,7 @@
 // the heap lives (Go's fixalloc); dead descriptors are chained through `next`.
 // Each descriptor owns fixed bitmap storage sized for the densest class.
 
+import GMP
 import Synchronization
 
 @usableFromInline
@@ -48,7 +49,7 @@ internal final class PageHeap: @unchecked Sendable {
     static let slabSize = 64
 
     /// Protects free lists, bumpPage, descriptor pool and spanMap writes.
-    let lock = HeapLock()
+    let lock = RuntimeLock()
     /// Arena base address. Immutable.
     @usableFromInline let arena: UnsafeMutableRawPointer
     /// Bytes reserved. Immutable.
@@ -68,6 +69,9 @@ internal final class PageHeap: @unchecked Sendable {
     let bumpPageMirror = Atomic<Int>(1)
     /// Pages in in-use spans. Written under `lock`; readable anywhere (relaxed).
     let pagesInUse = Atomic<Int>(0)
+    /// The most `pagesInUse` has been since the last `resetPeak` (or the start). Written
+    /// under `lock`; readable anywhere (relaxed).
+    let peakPagesInUse = Atomic<Int>(0)
     /// Pages in free runs. Protected by `lock`.
     private(set) var pagesFree = 0
     /// Number of spans returned by `free` (statistic). Protected by `lock`.
@@ -226,8 +230,15 @@ internal final class PageHeap: @unchecked Sendable {
         s.pointee.state = .inUse
         s.pointee.base = UInt64(s.pointee.startPage) << SizeClasses.pageShift
         for p in s.pointee.startPage..<(s.pointee.startPage + npages) { spanMap[p] = s }
-        pagesInUse.store(pagesInUse.load(ordering: .relaxed) + npages, ordering: .relaxed)
+        let inUse = pagesInUse.load(ordering: .relaxed) + npages
+        pagesInUse.store(inUse, ordering: .relaxed)
+        if inUse > peakPagesInUse.load(ordering: .relaxed) { peakPagesInUse.store(inUse, ordering: .relaxed) }
         return .span(s)
+    }
+
+    /// Starts a new peak measurement at the current pages in use.
+    func resetPeak() {
+        lock.withLock { peakPagesInUse.store(pagesInUse.load(ordering: .relaxed), ordering: .relaxed) }
     }
 
     /// Returns an in-use span's pages to the free lists, coalescing with free

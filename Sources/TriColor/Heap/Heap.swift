@@ -18,6 +18,7 @@
 // `flushCaches`, `startSweepCycle` and `verify` require the world stopped
 // (no allocation, no sweeping in flight).
 
+import GMP
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -72,7 +73,7 @@ public final class Heap: @unchecked Sendable {
     public let globalCount: Int
 
     /// Protects `caches`.
-    let cachesLock = HeapLock()
+    let cachesLock = RuntimeLock()
     /// Registered allocation caches. Protected by `cachesLock`.
     var caches: [AllocCache] = []
 

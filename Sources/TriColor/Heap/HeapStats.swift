@@ -59,6 +59,14 @@ extension Heap {
     /// Bytes of spans in use now (cheap: one relaxed load).
     public var heapInUseBytes: Int { pageHeap.pagesInUse.load(ordering: .relaxed) * SizeClasses.pageSize }
 
+    /// The most bytes of spans that were in use at any moment since the last
+    /// `resetPeakHeapInUse()` (or since the heap was made): updated whenever a span is
+    /// allocated, so no peak between samples is missed.
+    public var peakHeapInUseBytes: Int { pageHeap.peakPagesInUse.load(ordering: .relaxed) * SizeClasses.pageSize }
+
+    /// Starts a new peak measurement (a benchmark's measured region).
+    public func resetPeakHeapInUse() { pageHeap.resetPeak() }
+
     /// Sets heapLive to the bytes marked by the cycle that just ended (collector only,
     /// world stopped, caches flushed).
     func resetHeapLive(toMarked bytes: Int) { counters.heapLive.store(bytes, ordering: .relaxed) }

@@ -13,11 +13,12 @@
 // cannot end while any buffer holds one, because termination flushes every buffer with the
 // world stopped and resumes marking if that produced work.
 
+import GMP
 import Synchronization
 
 /// The shared pool of grey-object batches. Protected by `lock`.
 final class WorkPool: @unchecked Sendable {
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private var batches: [[Ref]] = []   // lock
     private var count = 0               // lock (objects)
     /// `count`, mirrored for lock-free hints: written under the lock, read relaxed.
@@ -89,7 +90,7 @@ final class GCWork {
 
 /// Every P's `GCWork`, in creation order; protected by its lock. Append-only.
 final class RegisteredWork: @unchecked Sendable {
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private var all: [GCWork] = []   // lock
 
     func add(_ w: GCWork) { lock.withLock { all.append(w) } }

@@ -6,6 +6,7 @@
 // that obtained a type id from an object header reads the descriptor after
 // the allocation that wrote that header, which happened after registration.
 
+import GMP
 import Synchronization
 
 @usableFromInline
@@ -21,7 +22,7 @@ internal final class TypeTable: @unchecked Sendable {
     /// with `.releasing`; read with `.acquiring`.
     let count: Atomic<Int>
     /// Protects registration and `names`.
-    let lock = HeapLock()
+    let lock = RuntimeLock()
     /// Type names by id. Protected by `lock`.
     var names: [String] = ["<no type>"]
 

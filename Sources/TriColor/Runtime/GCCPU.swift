@@ -82,7 +82,7 @@ final class GCCPUCounters: Sendable {
 /// Go's GC CPU limiter (see the essay). `update` is called from sysmon's tick and at mark
 /// termination; `limiting` is read by every assist.
 final class GCCPULimiter: @unchecked Sendable {
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private let procs: Int
     private let capacity: Int64
     private var fill: Int64 = 0            // lock

@@ -16,7 +16,8 @@ public struct GCStats: Sendable {
     public var bytesAllocated: Int
     /// Bytes found live by the last mark.
     public var liveBytes: Int
-    /// Bytes of spans in use now, and the peak seen at any cycle start or end.
+    /// Bytes of spans in use now, and the most at any moment since the heap was made or
+    /// `Heap.resetPeakHeapInUse()` was last called.
     public var heapInUse: Int
     public var peakHeapInUse: Int
     /// (span bytes in use - live bytes) / span bytes in use, at the last mark.
@@ -33,20 +34,12 @@ public struct GCStats: Sendable {
 
 /// Collects cycle records; protected by its lock.
 final class GCStatsRecorder: @unchecked Sendable {
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private var records: [GCCycleRecord] = []   // lock
-    private var peak = 0                        // lock
 
     func withLock<R>(_ body: () -> R) -> R { lock.withLock(body) }
 
-    func add(_ r: GCCycleRecord, heapInUse: Int) {
-        withLock {
-            records.append(r)
-            peak = max(peak, heapInUse, r.heapEnd)
-        }
-    }
-
-    func notePeak(_ bytes: Int) { withLock { peak = max(peak, bytes) } }
+    func add(_ r: GCCycleRecord) { withLock { records.append(r) } }
 
     func snapshot(heap: Heap, goal: Int, cpu: GCCPUCounters) -> GCStats {
         let hs = heap.stats
@@ -54,7 +47,7 @@ final class GCStatsRecorder: @unchecked Sendable {
             GCStats(cycles: records.count, pauses: records.flatMap(\.pauses),
                     markNS: records.reduce(0) { $0 + $1.markNS }, sweepNS: Int64(hs.totalSweepNanos),
                     bytesAllocated: hs.bytesAllocated, liveBytes: hs.liveBytes, heapInUse: hs.heapInUse,
-                    peakHeapInUse: max(peak, hs.heapInUse), fragmentation: hs.fragmentation,
+                    peakHeapInUse: heap.peakHeapInUseBytes, fragmentation: hs.fragmentation,
                     cpu: cpu.snapshot(sweepNS: Int64(hs.totalSweepNanos)), heapGoal: goal, records: records)
         }
     }

@@ -41,7 +41,7 @@ extension TriColorRuntime {
 
 /// Extra root areas (channel buffers), protected by the lock.
 final class RootAreas: @unchecked Sendable {
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private var areas: [(UnsafeMutablePointer<UInt64>, Int)] = []  // lock
 
     func withLock<R>(_ body: (inout [(UnsafeMutablePointer<UInt64>, Int)]) -> R) -> R {

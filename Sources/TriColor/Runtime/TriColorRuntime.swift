@@ -235,7 +235,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         cpu.stw.add(record.pauses.reduce(0, +) * Int64(scheduler.procs), ordering: .relaxed)
         lastCycleEnd.store(end, ordering: .relaxed)
         forceGCPending.store(false, ordering: .relaxed)
-        recorder.add(record, heapInUse: heap.heapInUseBytes)
+        recorder.add(record)
         eventLog.record(GCEvent(kind: .cycle, name: "GC \(record.cycle) (\(record.reason.rawValue))",
                                 start: record.start, end: end))
         if config.gctrace {

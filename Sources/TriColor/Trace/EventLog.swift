@@ -7,6 +7,7 @@
 // RuntimeConfig.traceGoroutines).
 
 import CContext
+import GMP
 
 /// One timed event.
 public struct GCEvent: Sendable, Equatable {
@@ -47,7 +48,7 @@ public struct GCEvent: Sendable, Equatable {
 /// Append-only event storage, protected by its lock.
 final class EventLog: @unchecked Sendable {
     let enabled: Bool
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private var events: [GCEvent] = []   // lock
 
     init(enabled: Bool) { self.enabled = enabled }

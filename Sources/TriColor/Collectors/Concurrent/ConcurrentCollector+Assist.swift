@@ -102,7 +102,7 @@ extension ConcurrentCollector {
 /// Goroutines whose assist found no grey object to scan, waiting for background credit or
 /// the end of the mark (Go's work.assistQueue). Protected by `lock`.
 final class AssistQueue: @unchecked Sendable {
-    private let lock = HeapLock()
+    private let lock = RuntimeLock()
     private var waiters: [(g: Goroutine, parker: Parker, debt: Int)] = []   // lock
     /// `waiters.isEmpty`, mirrored for lock-free checks: written under lock, read relaxed.
     private let empty = Atomic<Bool>(true)

@@ -1,5 +1,8 @@
 import Foundation
 
+// How a scheduler runs: `SchedulerConfig` and its deterministic-mode part
+// (`DeterministicConfig`, `ScheduleStrategyKind`).
+
 /// How a `Scheduler` runs. A value type: build one, tweak fields, pass it to `Scheduler`.
 public struct SchedulerConfig: Sendable {
     /// GOMAXPROCS: how many processors (Ps) run goroutines at once. Default: core count.
@@ -72,19 +75,6 @@ public struct SchedulerConfig: Sendable {
     }
 }
 
-/// GODEBUG-style `key=value,key=value` parsing, shared by every layer.
-public enum DebugSettings {
-    /// Splits `a=1,b=2` into ordered pairs; a bare `key` means `key=1`.
-    public static func parse(_ s: String) -> [(String, String)] {
-        s.split(separator: ",").compactMap { item in
-            let parts = item.split(separator: "=", maxSplits: 1)
-            guard let k = parts.first?.trimmingCharacters(in: .whitespaces), !k.isEmpty else { return nil }
-            let v = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : "1"
-            return (k, v)
-        }
-    }
-}
-
 /// Deterministic-mode settings.
 public struct DeterministicConfig: Sendable {
     public var strategy: ScheduleStrategyKind
@@ -109,27 +99,4 @@ public enum ScheduleStrategyKind: Sendable {
     /// A caller-supplied strategy; `make` is called once per scheduler. Used by exploration
     /// tools that need to see every decision's candidates (exhaustive enumeration).
     case custom(@Sendable () -> any ScheduleStrategy)
-}
-
-/// Why `Scheduler.run` failed.
-public enum SchedulerError: Error, CustomStringConvertible, Equatable {
-    /// Every goroutine is blocked and nothing can wake them (Go's "all goroutines are
-    /// asleep - deadlock!"). The report lists each goroutine and what it waits for.
-    case deadlock(String)
-    /// A goroutine's body threw or called `Goroutine.panic`; the message names it.
-    case panic(goroutine: Int64, message: String)
-    /// A resource limit was hit (too many goroutines or threads, no stack memory).
-    case resourceLimit(String)
-    /// Deterministic mode ran more decisions than `DeterministicConfig.maxSteps`, or a
-    /// replay string did not match the program.
-    case replay(String)
-
-    public var description: String {
-        switch self {
-        case .deadlock(let r): "fatal error: all goroutines are asleep - deadlock!\n\n" + r
-        case .panic(let g, let m): "panic: \(m)\n\ngoroutine \(g) [running]"
-        case .resourceLimit(let m): "fatal error: \(m)"
-        case .replay(let m): "replay: \(m)"
-        }
-    }
 }

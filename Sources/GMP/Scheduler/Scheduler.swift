@@ -1,0 +1,253 @@
+import CContext
+import Foundation
+import Synchronization
+
+// The scheduler object: Go's `schedt` and the runtime's globals as stored properties (each
+// says what protects it), the `run` entry point and shutdown, the failure path, the clock,
+// and the hooks and statistics a layer above sees. The behaviour lives in extensions beside
+// this file: goroutine creation (Scheduler+Goroutines), P/M hand-off (Scheduler+Handoff),
+// deadlock detection (Scheduler+Checkdead), finding work, stopping the world, syscalls,
+// sysmon, timers and deterministic mode.
+
+/// A GMP scheduler instance: goroutines (G) multiplexed onto OS threads (M) through a fixed
+/// set of processors (P), as in Go's runtime (proc.go). Go's `schedt` plus the runtime's
+/// globals live here, so several schedulers can coexist in one process (tests do this).
+///
+/// ```swift
+/// try Scheduler.run(SchedulerConfig()) {
+///     let ch = Channel<Int>()
+///     go { ch.send(42) }
+///     print(ch.receive()!)
+/// }
+/// ```
+///
+/// `run` blocks the calling thread until the main goroutine returns; like Go, other
+/// goroutines still alive then are abandoned (their stacks are released without unwinding,
+/// so Swift objects their frames hold are leaked).
+public final class Scheduler: @unchecked Sendable {
+    public let config: SchedulerConfig
+    /// GOMAXPROCS.
+    public let procs: Int
+
+    /// Go's sched.lock. Protects the fields marked "lock".
+    let lock = RuntimeLock()
+
+    // MARK: Global run queue (lock; RunQueue.swift)
+    /// Head and tail of the global queue, linked through `Goroutine.schedlink` (nil: empty);
+    /// lock.
+    var globrunqHead: GoroutineRef?
+    var globrunqTail: GoroutineRef?
+    private let runqsizeAtomic = Atomic<Int>(0)
+    /// Length of the global queue (Go's sched.runqsize). Written under `lock`; read racily as
+    /// a hint (relaxed), then re-checked under `lock` before anything depends on it.
+    var runqsize: Int {
+        get { runqsizeAtomic.load(ordering: .relaxed) }
+        set { runqsizeAtomic.store(newValue, ordering: .relaxed) }
+    }
+
+    // MARK: Idle Ps and Ms (Scheduler+Handoff.swift)
+    /// Idle Ps, linked through `Processor.link`; lock.
+    unowned(unsafe) var pidle: Processor?
+    /// Count of idle Ps; written under lock, read racily. Sequentially consistent, like
+    /// Go's, for the submit/spin handshake (Scheduler+Handoff.swift).
+    let npidle = Atomic<Int>(0)
+    /// Parked Ms waiting for startm to hand them a P; lock.
+    var midle: [Machine] = []
+    /// Ms created (threads, excluding sysmon); lock.
+    var mcount = 0
+    /// Every M ever created, holding the +1 on each (GoroutineRef.swift); lock.
+    var allm: [Machine] = []
+    /// Spinning Ms (Go's nmspinning); sequentially consistent, like Go's.
+    let nmspinning = Atomic<Int>(0)
+    /// All processors, holding the +1 on each; immutable after init.
+    public let allp: [Processor]
+
+    // MARK: Goroutines (Scheduler+Goroutines.swift)
+    /// Protects `allgs` and `gFreeGlobal`.
+    let allgLock = RuntimeLock()
+    /// Every goroutine ever created: the +1 that keeps each alive (GoroutineRef.swift);
+    /// allgLock.
+    var allgs: [Goroutine] = []
+    /// Dead goroutines for reuse, with their stacks; allgLock.
+    var gFreeGlobal: [GoroutineRef] = []
+    /// `gFreeGlobal.count`: written under allgLock, read racily (relaxed) so that creating
+    /// a goroutine skips the lock when the global free list is empty.
+    let gFreeGlobalCount = Atomic<Int>(0)
+    /// Goroutine id generator (Go's sched.goidgen); relaxed (ids need only be unique).
+    let goidGen = Atomic<Int64>(0)
+    /// Goroutines created and not yet exited; relaxed (a limit check and a statistic).
+    let liveGoroutines = Atomic<Int>(0)
+    /// The main goroutine: written by `run` before any M starts, then read-only.
+    unowned(unsafe) var mainG: Goroutine?
+    /// Goroutine stacks (StackPool has its own lock).
+    let stacks: StackPool
+
+    // MARK: Stop the world (StopTheWorld.swift)
+    /// Set while a stop-the-world is in progress (Go's sched.gcwaiting); stored release
+    /// under lock, loaded acquire (relaxed where only a hint to stop looking for work).
+    let gcwaiting = Atomic<Bool>(false)
+    /// Ps still to stop (lock).
+    var stopwait = 0
+    /// Wakes the world-stopper when `stopwait` reaches zero.
+    let stopNote = Note()
+    /// Serialises world stops (Go's worldsema); parks the goroutine, not the thread.
+    let worldSema = GoMutex()
+    /// The goroutine that stopped the world (nil: none): it alone ignores the preemption
+    /// requests of its own stop. Written by the stopper under lock; read relaxed at safe
+    /// points and by `preemptone`.
+    let stwOwner = Atomic<GoroutineRef?>(nil)
+
+    // MARK: Lifecycle
+    /// Set once at shutdown, with release (`beginShutdown`'s exchange, or `checkdead` under
+    /// lock); loaded acquire where the reader then leaves, relaxed where it is a hint that a
+    /// later acquire load re-checks.
+    @usableFromInline let shuttingDown = Atomic<Bool>(false)
+    /// Set by the first `run` (exchange, acquire-release), so a second `run` fails.
+    private let started = Atomic<Bool>(false)
+    /// Wakes the thread blocked in `run`.
+    let exitNote = Note()
+    /// Threads (Ms and sysmon) still running; run() waits for zero (acquire-release).
+    let liveThreads = Atomic<Int>(0)
+    /// Threads without a P between taking a goroutine out of a wait structure and putting it
+    /// on a run queue (`Parker.unpark` from a plain thread or sysmon); `checkdead` counts
+    /// them as running Ms. Sequentially consistent.
+    let wakesInFlight = Atomic<Int>(0)
+    /// The first failure (lock).
+    var failure: SchedulerError?
+    let startTime = nanotime()
+
+    // MARK: Timers, sysmon, determinism, stats
+    /// Sleeping goroutines (TimerQueue has its own lock).
+    let timers: TimerQueue
+    /// Deterministic-mode state; touched only by the single M (Deterministic.swift).
+    let det: DeterministicState?
+    /// `det != nil`, as a plain flag the hot paths test without touching the reference.
+    @usableFromInline let deterministic: Bool
+    public let stats = SchedulerStats()
+    /// Hooks a layer above (the collector) installs before `run`; read-only after.
+    public var hooks = SchedulerHooks()
+    /// Whether `hooks.onRunSlice` is set (read on every switch).
+    var tracing: Bool { hooks.tracingFlag }
+
+    public init(_ config: SchedulerConfig = .fromEnvironment()) {
+        var config = config
+        if config.deterministic != nil { config.procs = 1 }
+        precondition(config.procs >= 1, "SchedulerConfig.procs must be at least 1, got \(config.procs)")
+        self.config = config
+        procs = config.procs
+        allp = (0..<config.procs).map { Processor(id: $0) }
+        stacks = StackPool(usable: config.stackSize, guardSize: config.guardSize)
+        timers = TimerQueue()
+        if let d = config.deterministic { det = DeterministicState(d) } else { det = nil }
+        deterministic = det != nil
+        for p in allp.reversed() { pidleput(p) }
+    }
+
+    /// Runs `main` as the main goroutine on a fresh scheduler and returns when it returns.
+    public static func run(_ config: SchedulerConfig = .fromEnvironment(),
+                           _ main: @Sendable @escaping () throws -> Void) throws(SchedulerError) {
+        try Scheduler(config).run(main)
+    }
+
+    /// Runs `main` as the main goroutine and blocks the calling thread until it returns.
+    /// Throws on deadlock, on a goroutine panic, or on a resource limit. A scheduler runs
+    /// once.
+    public func run(_ main: @Sendable @escaping () throws -> Void) throws(SchedulerError) {
+        precondition(!started.exchange(true, ordering: .acquiringAndReleasing),
+                     "Scheduler.run called twice: a scheduler runs once; create a new one")
+        tc_signals_install()
+        let g = try newGoroutine(main, parent: nil)
+        mainG = g.goroutine
+        if let det { det.makeRunnable(g.goroutine) } else { lock.withLock { globrunqput(g) } }
+        if det == nil { startSysmon() }
+        startm(nil, spinning: false)
+        exitNote.sleep()
+        shutdown()
+        if let f = lock.withLock({ failure }) { throw f }
+    }
+
+    /// Records the first failure and begins shutdown.
+    func fail(_ f: SchedulerError) {
+        lock.withLock { if failure == nil { failure = f } }
+        beginShutdown()
+    }
+
+    /// Fails the run with a goroutine panic, printing it first if `config.reportPanics`.
+    func reportPanic(_ g: Goroutine, _ message: String) {
+        if config.reportPanics { tc_write_stderr("panic: \(message)\n\ngoroutine \(g.id) [running]\n") }
+        fail(.panic(goroutine: g.id, message: message))
+    }
+
+    func beginShutdown() {
+        if shuttingDown.exchange(true, ordering: .acquiringAndReleasing) { return }
+        exitNote.wakeup()
+    }
+
+    /// Waits for every thread to leave, then releases goroutine resources.
+    private func shutdown() {
+        beginShutdown()
+        while liveThreads.load(ordering: .acquiring) > 0 {
+            lock.withLock { for m in midle { m.park.wakeup() } }
+            tc_usleep(200)
+        }
+        allgLock.withLock {
+            for g in allgs {
+                if let s = g.stack { stacks.put(s) }
+                g.stack = nil
+                g.body = nil
+                g.collectorData = nil
+            }
+        }
+    }
+
+    /// Called by an M or sysmon as its thread leaves.
+    func mExited() {
+        liveThreads.subtract(1, ordering: .acquiringAndReleasing)
+    }
+
+    /// The scheduler clock: real monotonic time, or virtual time in deterministic mode.
+    public func now() -> Int64 {
+        if let det { return det.virtualNow }
+        return nanotime()
+    }
+
+    /// Milliseconds since this scheduler was created.
+    var uptimeMS: Int64 { (nanotime() - startTime) / 1_000_000 }
+}
+
+/// Callbacks a layer above the scheduler installs before `run` (GMP itself knows nothing
+/// of garbage collection).
+public struct SchedulerHooks: @unchecked Sendable {
+    /// Called on the parent goroutine when it creates `child`, before the child can run.
+    public var onSpawn: ((_ parent: Goroutine, _ child: Goroutine) -> Void)?
+    /// Called by sysmon on every tick with the current `nanotime()` (no P held: must not
+    /// touch goroutine-only APIs).
+    public var sysmonTick: ((Int64) -> Void)?
+    /// Called on g0 after every run slice of a goroutine: (goroutine id, P id, start, end)
+    /// in nanotime. Costs two clock reads per switch while set; for execution traces.
+    public var onRunSlice: ((_ goroutine: Int64, _ p: Int, _ start: Int64, _ end: Int64) -> Void)? {
+        didSet { tracingFlag = onRunSlice != nil }
+    }
+    var tracingFlag = false
+    /// Called on g0 when a P finds nothing to run, just before it would go idle. May return
+    /// a goroutine parked in a `ParkingSpot` (claimed with `ParkingSpot.claim()`) to run on
+    /// this otherwise idle P. Must be quick and must not block.
+    public var onIdle: ((Processor) -> Goroutine?)?
+    public init() {}
+}
+
+/// Running totals, updated with relaxed atomics.
+public final class SchedulerStats: @unchecked Sendable {
+    public let goroutinesCreated = Atomic<Int>(0)
+    /// Goroutine switches to g0; each M adds its count in batches of 256 and on exit, so
+    /// while running it lags by up to 255 per M.
+    public let contextSwitches = Atomic<Int>(0)
+    public let preemptions = Atomic<Int>(0)
+    public let steals = Atomic<Int>(0)
+    public let syscallRetakes = Atomic<Int>(0)
+    public let worldStops = Atomic<Int>(0)
+    /// Total and maximum stop-the-world pause, nanoseconds.
+    public let stwTotalNS = Atomic<Int64>(0)
+    public let stwMaxNS = Atomic<Int64>(0)
+    init() {}
+}
