@@ -16,8 +16,10 @@ enum AllocSuite {
     static var heapWorkloads: [HeapWorkload] {
         [HeapWorkload(suite: "alloc", name: "binary-trees",
                       run: { s in BinaryTrees.heap(s, depth: depth(s)) },
+                      operation: "one short-lived tree built and checked (depth 4 to N: the gap grows with the depth, not only with GC)",
                       baseline: { s in BinaryTrees.arc(depth: depth(s)) }),
-         HeapWorkload(suite: "alloc", name: "gcbench", run: { s in EllisKovac.run(s) })]
+         HeapWorkload(suite: "alloc", name: "gcbench", run: { s in EllisKovac.run(s) },
+                      operation: "one temporary tree built (depth 4 to 16: the gap grows with the depth, not only with GC)")]
     }
 
     static func depth(_ s: RunSettings) -> Int { s.quick ? 10 : (s.depth ?? defaultDepth) }
@@ -57,6 +59,7 @@ enum BinaryTrees {
         let window = Window()
         let node = rt.registerType(name: "TreeNode", pointerFields: 2)
         let checks = Box(0)
+        let log = LatencyLog()
 
         /// Builds a tree top-down; the returned Ref is valid until the next safe point.
         /// One stack slot per level (`levels[d]`) roots the node under construction at depth
@@ -93,16 +96,22 @@ enum BinaryTrees {
                 defer { window.finish(rt) }
                 var total = check(build(maxDepth + 1))
                 let longLived = rt.push(build(maxDepth))
+                var lat = OpLatency()
+                lat.start(at: nanotime())
                 for d in stride(from: minDepth, through: maxDepth, by: 2) {
                     let iterations = 1 << (maxDepth - d + minDepth)
-                    for _ in 0..<iterations { total += check(build(d)) }
+                    for _ in 0..<iterations {
+                        total += check(build(d))
+                        lat.tick(at: nanotime())
+                    }
                 }
+                log.add(lat)
                 total += check(rt[longLived])
                 checks.value = total
             }
         } catch { fatalError("gcbench: binary-trees failed: \(error)") }
         precondition(checks.value == expectedChecks(maxDepth), "binary-trees: wrong check sum \(checks.value)")
-        return HeapRun(rt: rt, window: window)
+        return HeapRun(rt: rt, window: window, latency: log.value)
     }
 
     final class ArcNode {

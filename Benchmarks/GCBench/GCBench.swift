@@ -31,6 +31,7 @@ enum EllisKovac {
         let doubles = rt.registerType(name: "DoubleArray", pointerFields: 0, scalarBytes: 8 * arraySize)
         let window = Window()
         let nodesBuilt = Box(0)
+        let log = LatencyLog()
 
         /// Gives `n` (reachable from a root) two new children, recursively, to depth `d`.
         @Sendable func populate(_ d: Int, _ n: Ref) {
@@ -74,19 +75,24 @@ enum EllisKovac {
                     populate(longLivedDepth, rt[longLived])
                     let array = rt.allocSlot(doubles)
                     for i in 1..<(arraySize / 2) { rt.storeScalar(1.0 / Double(i), into: rt[array], at: 8 * i) }
+                    var lat = OpLatency()
+                    lat.start(at: nanotime())
                     for d in stride(from: minDepth, through: maxDepth, by: 2) {
                         let iters = 2 * treeSize(stretchDepth) / treeSize(d)
                         for _ in 0..<iters {                    // top-down
                             rt[temp] = rt.alloc(node)
                             populate(d, rt[temp])
                             rt[temp] = nil
+                            lat.tick(at: nanotime())
                         }
                         for _ in 0..<iters {                    // bottom-up
                             rt[temp] = makeTree(d)
                             rt[temp] = nil
+                            lat.tick(at: nanotime())
                         }
                         built += 2 * iters * treeSize(d)
                     }
+                    log.add(lat)
                     precondition(count(rt[longLived]) == treeSize(longLivedDepth), "gcbench: the long-lived tree lost nodes")
                     precondition(rt.loadScalar(rt[array], at: 8 * 1000, as: Double.self) == 1.0 / 1000,
                                  "gcbench: the long-lived array was corrupted")
@@ -94,6 +100,6 @@ enum EllisKovac {
                 nodesBuilt.value = built
             }
         } catch { fatalError("gcbench: gcbench failed: \(error)") }
-        return HeapRun(rt: rt, window: window, extra: ["nodes_built": Double(nodesBuilt.value)])
+        return HeapRun(rt: rt, window: window, extra: ["nodes_built": Double(nodesBuilt.value)], latency: log.value)
     }
 }

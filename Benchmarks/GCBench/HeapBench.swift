@@ -23,6 +23,7 @@ final class Window: @unchecked Sendable {
 
     /// Starts the measured region: snapshots the statistics, then reads the clock.
     func begin(_ rt: TriColorRuntime) {
+        rt.heap.resetPeakHeapInUse()
         before = rt.stats
         start = nanotime()
     }
@@ -56,6 +57,8 @@ struct HeapRun {
     let window: Window
     /// Workload-specific metrics (throughput, check values).
     var extra: [String: Double] = [:]
+    /// Every mutator goroutine's operation gaps, merged (the op_* and stall metrics).
+    var latency: OpLatency? = nil
 }
 
 /// A workload on the managed heap, run for every selected collector.
@@ -64,6 +67,8 @@ struct HeapWorkload {
     let name: String
     /// One run; must call `window.begin`/`finish` around the measured part.
     let run: (RunSettings) -> HeapRun
+    /// What one "operation" of the op-latency columns is, and what else its gaps contain.
+    var operation: String = ""
     /// A native baseline (binary-trees under ARC), reported as collector `arc`: one
     /// single-threaded program that uses no scheduler, so `HeapBench.run` runs it once per
     /// workload, at procs 1, whatever `--procs` says. Returns only what it measured.
@@ -93,6 +98,8 @@ struct RunProfile {
     var heap: [(x: Double, y: Double)]
     /// GC cycles: (start ms, end ms) since the region start.
     var cycles: [(Double, Double)]
+    /// Operation-gap CDF: (gap us, fraction of operations).
+    var latencyCDF: [(x: Double, y: Double)] = []
 }
 
 /// The metrics (and, for the first run, the plot data) of one finished run.
@@ -103,6 +110,7 @@ func collectMetrics(_ r: HeapRun, procs: Int, profile: Bool) -> ([String: Double
     let events = r.rt.events
     var m = RunMetrics.compute(before: w.before, after: stats, events: events, start: w.start, end: w.end, procs: procs)
     m.merge(r.extra) { _, new in new }
+    if let lat = r.latency { m.merge(lat.metrics(wallNS: w.end - w.start)) { _, new in new } }
     let pauses = stats.records.filter { $0.start >= w.start && $0.start <= w.end }.flatMap(\.pauses).map { Double($0) / 1e3 }
     guard profile else { return (m, nil, pauses) }
     let mu = MutatorUtilization(events: events, procs: procs, start: w.start, end: w.end)
@@ -118,7 +126,9 @@ func collectMetrics(_ r: HeapRun, procs: Int, profile: Bool) -> ([String: Double
         heap.append((ms(end), Double(rec.heapMarked) / 1_048_576))
         cycles.append((ms(rec.start), ms(end)))
     }
-    return (m, RunProfile(mmu: mu.curve(windows: mu.standardWindows()), pausesUS: pauses, heap: heap, cycles: cycles), pauses)
+    let profile = RunProfile(mmu: mu.curve(windows: mu.standardWindows()), pausesUS: pauses, heap: heap, cycles: cycles,
+                             latencyCDF: r.latency?.cdf() ?? [])
+    return (m, profile, pauses)
 }
 
 /// Runs heap workloads: every selected workload x procs x collector, `repeats` timed runs
@@ -166,6 +176,9 @@ enum HeapBench {
                     progress(wl, c.rawValue, p, res.metrics)
                 }
                 out += withRatios(group)
+            }
+            if !wl.operation.isEmpty, let i = out.firstIndex(where: { $0.workload == wl.name && $0.collector != "arc" }) {
+                out[i].notes.append("\(wl.name): op latency columns time one operation = \(wl.operation)")
             }
         }
         return out

@@ -27,6 +27,7 @@ enum LRUCache {
         let entryType = rt.registerType(name: "Entry", pointerFields: 4, scalarBytes: 8)
         let valueType = rt.registerType(name: "Value", pointerFields: 0, scalarBytes: 64)
         let hits = Atomic<Int>(0)
+        let log = LatencyLog()
         do {
             try rt.run {
                 window.begin(rt)
@@ -52,7 +53,11 @@ enum LRUCache {
                         if head.isNil { rt.store(cache, fTail, e) } else { rt.store(head, fPrev, e) }
                         rt.store(cache, fHead, e)
                     }
+                    var lat = OpLatency()
+                    lat.start(at: nanotime())
+                    defer { log.add(lat) }
                     for _ in 0..<opsPerGoroutine {
+                        defer { lat.tick(at: nanotime()) }
                         let r = rng.next()
                         let k = r % 5 != 0 ? Int((r >> 8) % UInt64(keys / 5)) : Int((r >> 8) % UInt64(keys))
                         let slot = (k &* 0x9E37_79B9) & (buckets - 1)
@@ -109,6 +114,7 @@ enum LRUCache {
         let ops = 2 * opsPerGoroutine
         let secs = Double(window.end - window.start) / 1e9
         return HeapRun(rt: rt, window: window, extra: ["hit_rate": Double(hits.load(ordering: .relaxed)) / Double(ops),
-                                                       "mops_per_s": Double(ops) / secs / 1e6])
+                                                       "mops_per_s": Double(ops) / secs / 1e6],
+                       latency: log.value)
     }
 }

@@ -14,14 +14,18 @@ enum PauseSuite {
     static var heapWorkloads: [HeapWorkload] {
         [HeapWorkload(suite: "pause", name: "live-churn", run: { s in
             liveChurn(s, live: s.quick ? 20_000 : 200_000, opsPerGoroutine: s.quick ? 20_000 : 400_000)
-         }),
+         }, operation: liveChurnOperation),
          HeapWorkload(suite: "pause", name: "stacks", run: { s in
             stacks(s, goroutines: s.quick ? 200 : 2_000, opsPerGoroutine: s.quick ? 200 : 800)
-         }),
+         }, operation: stacksOperation),
          HeapWorkload(suite: "pause", name: "alloc-loop", run: { s in
             allocLoop(s, live: s.quick ? 20_000 : 200_000, seconds: s.quick ? 0.3 : 1.5)
-         })]
+         }, operation: allocLoopOperation)]
     }
+
+    static let liveChurnOperation = "64 tree edits by one of 4 goroutines (at procs < 4 its gaps include run-queue waits)"
+    static let stacksOperation = "one slot replaced by one of G goroutines, which yields every 8 (gaps are mostly the other goroutines' turns)"
+    static let allocLoopOperation = "one small allocation by the only mutator goroutine"
 
     /// With `--live N` / `--goroutines N`: the workloads at N and N/10, named by size, for
     /// the growth experiments (a filter `--workload live-churn` still selects them).
@@ -31,7 +35,7 @@ enum PauseSuite {
             for n in [l, max(1, l / 10)] {
                 ws.append(HeapWorkload(suite: "pause", name: "live-churn L=\(n)", run: { s in
                     liveChurn(s, live: n, opsPerGoroutine: 400_000)
-                }))
+                }, operation: liveChurnOperation))
             }
         } else {
             ws.append(heapWorkloads[0])
@@ -40,7 +44,7 @@ enum PauseSuite {
             for n in [g, max(1, g / 10)] {
                 ws.append(HeapWorkload(suite: "pause", name: "stacks G=\(n)", run: { s in
                     stacks(s, goroutines: n, opsPerGoroutine: 800)
-                }))
+                }, operation: stacksOperation))
             }
         } else {
             ws.append(heapWorkloads[1])
@@ -48,7 +52,7 @@ enum PauseSuite {
         if let l = o.liveObjects {
             ws.append(HeapWorkload(suite: "pause", name: "alloc-loop L=\(l)", run: { s in
                 allocLoop(s, live: l, seconds: 1.5)
-            }))
+            }, operation: allocLoopOperation))
         } else {
             ws.append(heapWorkloads[2])
         }
@@ -103,6 +107,7 @@ enum PauseSuite {
         let node = rt.registerType(name: "Node", pointerFields: 2, scalarBytes: 80)
         let garbage = rt.registerType(name: "Garbage", pointerFields: 1, scalarBytes: 24)
         let ops = Atomic<Int>(0)
+        let log = LatencyLog()
         let depth = max(5, Int(log2(Double(live + 1))))
         do {
             try rt.run {
@@ -121,6 +126,8 @@ enum PauseSuite {
                         for i in 0..<levels { p = rt.load(p, Int((path >> UInt64(i)) & 1)) }
                         return p
                     }
+                    var lat = OpLatency()
+                    lat.start(at: nanotime())
                     while n < opsPerGoroutine {
                         for _ in 0..<64 {
                             let bits = rng.next()
@@ -142,15 +149,17 @@ enum PauseSuite {
                             }
                             n += 1
                         }
+                        lat.tick(at: nanotime())
                     }
                     ops.add(n, ordering: .relaxed)
+                    log.add(lat)
                 }
                 window.finish(rt)
             }
         } catch { fatalError("gcbench: live-churn failed: \(error)") }
         // Only the churn phase counts, not the build.
         let mops = Double(ops.load(ordering: .relaxed)) / Double(window.end - window.start) * 1e3
-        return HeapRun(rt: rt, window: window, extra: ["mops_per_s": mops])
+        return HeapRun(rt: rt, window: window, extra: ["mops_per_s": mops], latency: log.value)
     }
 
     /// `goroutines` goroutines, each holding 50 stack slots, replacing slots with new objects
@@ -161,6 +170,7 @@ enum PauseSuite {
         let window = Window()
         let obj = rt.registerType(name: "Obj", pointerFields: 1, scalarBytes: 16)
         let ops = Atomic<Int>(0)
+        let log = LatencyLog()
         do {
             try rt.run {
                 window.begin(rt)
@@ -169,18 +179,22 @@ enum PauseSuite {
                     for _ in 0..<50 { slots.append(rt.allocSlot(obj)) }
                     var rng = SplitMix64(seed: UInt64(k + 1))
                     var n = 0
+                    var lat = OpLatency()
+                    lat.start(at: nanotime())
                     while n < opsPerGoroutine {
                         let i = Int(rng.next() % 50)
                         rt[slots[i]] = rt.alloc(obj)
                         n += 1
+                        lat.tick(at: nanotime())
                         if n % 8 == 0 { Goroutine.yield() }
                     }
                     ops.add(n, ordering: .relaxed)
+                    log.add(lat)
                 }
                 window.finish(rt)
             }
         } catch { fatalError("gcbench: stacks failed: \(error)") }
         let mops = Double(ops.load(ordering: .relaxed)) / Double(window.end - window.start) * 1e3
-        return HeapRun(rt: rt, window: window, extra: ["mops_per_s": mops])
+        return HeapRun(rt: rt, window: window, extra: ["mops_per_s": mops], latency: log.value)
     }
 }

@@ -20,6 +20,7 @@ enum ProducerConsumer {
         let payload = rt.registerType(name: "Payload", pointerFields: 0, scalarBytes: 48)
         let perProducer = messages / 2
         let sum = Atomic<Int>(0)
+        let log = LatencyLog()
         do {
             try rt.run {
                 window.begin(rt)
@@ -28,6 +29,8 @@ enum ProducerConsumer {
                 for k in 0..<2 {
                     producers.add(1)
                     go {
+                        var lat = OpLatency()
+                        lat.start(at: nanotime())
                         for i in 0..<perProducer {
                             rt.withFrame {
                                 let m = rt.allocSlot(msg)
@@ -36,7 +39,9 @@ enum ProducerConsumer {
                                 rt.store(rt[m], 0, p)
                                 ch.send(m)
                             }
+                            lat.tick(at: nanotime())
                         }
+                        log.add(lat)
                         producers.done()
                     }
                 }
@@ -69,6 +74,6 @@ enum ProducerConsumer {
         let total = 2 * perProducer
         precondition(sum.load(ordering: .relaxed) == total * (total - 1) / 2, "producer-consumer: wrong payload sum")
         let rate = Double(total) / (Double(window.end - window.start) / 1e9)
-        return HeapRun(rt: rt, window: window, extra: ["msgs_per_s": rate])
+        return HeapRun(rt: rt, window: window, extra: ["msgs_per_s": rate], latency: log.value)
     }
 }

@@ -83,8 +83,16 @@ enum Report {
                          series: [SVGChart.Series(name: "heap live", points: r.profile!.heap)],
                          bands: r.profile!.cycles.map { SVGChart.Band(from: $0.0, to: $0.1) })
             }, columns: 1, chartWidth: 860, chartHeight: 240)
-            for (name, text) in [("mmu-\(tag).svg", mmu.document()), ("pauses-\(tag).svg", hist.document()),
-                                 ("heap-\(tag).svg", heap.render())] {
+            var files = [("mmu-\(tag).svg", mmu.document()), ("pauses-\(tag).svg", hist.document()),
+                         ("heap-\(tag).svg", heap.render())]
+            if rows.contains(where: { !$0.profile!.latencyCDF.isEmpty }) {
+                let cdf = SVGChart(title: "operation gaps: \(w), procs \(p) (first run)", xLabel: "gap between operations (us)",
+                                   yLabel: "fraction of operations", xScale: .log10, series: rows.map { r in
+                                       SVGChart.Series(name: r.collector ?? "-", points: r.profile!.latencyCDF)
+                                   }, yRange: 0...1)
+                files.append(("latency-\(tag).svg", cdf.document()))
+            }
+            for (name, text) in files {
                 let path = (dir as NSString).appendingPathComponent(name)
                 try text.write(toFile: path, atomically: true, encoding: .utf8)
                 written.append(path)

@@ -21,6 +21,7 @@ enum WriteHeavy {
         let chunkType = rt.registerType(name: "Chunk", pointerFields: chunk)
         let dirType = rt.registerType(name: "Directory", pointerFields: chunks)
         let writes = Atomic<Int>(0)
+        let log = LatencyLog()
 
         /// Node i (reachable through the directory, so valid across safe points).
         @Sendable func nodeAt(_ i: Int) -> Ref {
@@ -41,7 +42,10 @@ enum WriteHeavy {
                 window.begin(rt)
                 runGoroutines(2) { k in
                     var rng = SplitMix64(seed: UInt64(k + 7))
+                    var lat = OpLatency()
+                    lat.start(at: nanotime())
                     for n in 0..<writesPerGoroutine {
+                        if n & 15 == 15 { lat.tick(at: nanotime()) }
                         let bits = rng.next()
                         let field = Int(bits & 3)
                         let a = Int((bits >> 2) % UInt64(nodes))
@@ -54,6 +58,7 @@ enum WriteHeavy {
                         }
                     }
                     writes.add(writesPerGoroutine, ordering: .relaxed)
+                    log.add(lat)
                 }
                 window.finish(rt)
                 // Every node is still reachable through the directory.
@@ -61,6 +66,6 @@ enum WriteHeavy {
             }
         } catch { fatalError("gcbench: write-heavy failed: \(error)") }
         let rate = Double(writes.load(ordering: .relaxed)) / Double(window.end - window.start) * 1e3
-        return HeapRun(rt: rt, window: window, extra: ["mwrites_per_s": rate])
+        return HeapRun(rt: rt, window: window, extra: ["mwrites_per_s": rate], latency: log.value)
     }
 }

@@ -81,3 +81,23 @@ import Testing
         #expect(heap.describe(n) == "\(n) (Node)")
     }
 }
+
+/// The heap's peak span memory is tracked at every span allocation, and a reset starts a
+/// new measurement (gcbench's peak_heap_mb covers only the measured region).
+@Test func peakHeapInUseIsTrackedAndResettable() throws {
+    let heap = try makeHeap()
+    let t = TestTypes(heap)
+    let cache = heap.makeAllocCache()
+    let gc = MarkSweep(heap: heap, eagerSweep: true)
+    for _ in 0..<20_000 { _ = try heap.allocate(t.node, in: cache) }
+    let high = heap.heapInUseBytes
+    #expect(heap.peakHeapInUseBytes >= high)
+    gc.collect()   // nothing is rooted: every span goes back
+    #expect(heap.heapInUseBytes < high)
+    #expect(heap.peakHeapInUseBytes >= high, "a peak survives the heap shrinking")
+    heap.resetPeakHeapInUse()
+    #expect(heap.peakHeapInUseBytes == heap.heapInUseBytes)
+    for _ in 0..<100 { _ = try heap.allocate(t.node, in: cache) }
+    #expect(heap.peakHeapInUseBytes == heap.heapInUseBytes)
+    #expect(heap.peakHeapInUseBytes < high)
+}

@@ -30,7 +30,7 @@
 // |                      | (RuntimeConfig.measureFloatingGarbage)                              |
 // | barrier_calls        | write-barrier slow-path calls (barrier enabled) in the region       |
 // | shades               | objects the barrier turned grey (white -> grey)                     |
-// | peak_heap_mb         | peak bytes of spans in use over the whole run (MiB)                 |
+// | peak_heap_mb         | peak bytes of spans in use within the measured region (MiB)         |
 // | alloc_mb_per_s       | bytes allocated in the region (MiB) / wall seconds                  |
 
 import TriColor
