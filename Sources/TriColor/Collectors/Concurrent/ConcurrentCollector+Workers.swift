@@ -8,7 +8,8 @@ extension ConcurrentCollector {
     /// Starts 25% of GOMAXPROCS as mark workers: `round(0.25 P)` dedicated ones, or, when
     /// that rounding is off by more than 30%, `floor(0.25 P)` dedicated plus one fractional
     /// worker that runs the remaining fraction of one P (Go's gcControllerState.startCycle).
-    func startWorkers() -> WaitGroup {
+    /// Returns the workers' group and the fractional worker's share of one P (0: none).
+    func startWorkers() -> (group: WaitGroup, fractional: Double) {
         let wg = WaitGroup()
         active.store(true, ordering: .relaxed)
         let goal = 0.25 * Double(rt.scheduler.procs)
@@ -31,8 +32,10 @@ extension ConcurrentCollector {
             let share = fractional
             wg.add(1)
             go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: share) }; wg.done() }
+        } else {
+            fractional = 0
         }
-        return wg
+        return (wg, fractional)
     }
 
     /// Whether an idle P should run an idle mark worker now.
@@ -60,6 +63,7 @@ extension ConcurrentCollector {
             }
             let (ns, objects) = markBurst(kind: kind, share: share, selfNS: selfNS)
             selfNS += ns
+            if share != nil { fractionalCycleNS.add(ns, ordering: .relaxed) }
             if objects == 0 {
                 Goroutine.sleep(nanoseconds: 50_000)  // no grey object anywhere: wait for some
             } else if share == nil {

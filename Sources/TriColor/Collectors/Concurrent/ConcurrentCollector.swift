@@ -95,6 +95,11 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
     /// When the sleeping fractional worker's share is back under its goal (scheduler clock;
     /// .max while it runs or there is none). A hint for `yieldToDueWorker`.
     let fractionalWakeAt = Atomic<Int64>(.max)
+    /// The fractional worker's marking time this cycle, on the scheduler clock (relaxed).
+    let fractionalCycleNS = Atomic<Int64>(0)
+    /// The last cycle's fractional-worker share of one P over its mark (scheduler clock;
+    /// nil without a fractional worker). Cycle owner.
+    private(set) var lastFractionalShare: Double? = nil
     /// GC CPU counters when the mark began (cycle owner; the pacer's utilization).
     private var cpuAtMarkStart = GCCPUTime()
     /// Counters of the last finished mark (cycle owner, world stopped).
@@ -169,6 +174,9 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         }
         let t2 = nanotime()
         active.store(false, ordering: .relaxed)
+        let markClock = clock() - markStartClock
+        lastFractionalShare = markClock > 0 && workers.fractional > 0
+            ? Double(fractionalCycleNS.load(ordering: .relaxed)) / Double(markClock) : nil
         let violations = finishMark()
         if let v = violations.first {
             gcFailure("\(v) (\(violations.count) reachable objects left unmarked by \(kind) in GC cycle \(heap.cycle))")
@@ -180,7 +188,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         pauses.append(sched.startTheWorld(w))
         rt.eventLog.record(GCEvent(kind: .stw, name: "mark termination", start: w.requested, end: nanotime()))
         rt.eventLog.record(GCEvent(kind: .mark, name: "mark (\(kind))", start: t1, end: t2))
-        workers.wait()
+        workers.group.wait()
         return GCCycleRecord(
             cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
             sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: max(t3 - t2, pauses.last!),
@@ -196,6 +204,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         engine.begin()
         bgScanCredit.store(0, ordering: .relaxed)
         fractionalWakeAt.store(.max, ordering: .relaxed)
+        fractionalCycleNS.store(0, ordering: .relaxed)
         markStartClock = rt.scheduler.now()
         cpuAtMarkStart = rt.cpu.snapshot(sweepNS: 0)
         worstCaseScanWork = max(heap.heapLiveBytes, 1 << 16)
