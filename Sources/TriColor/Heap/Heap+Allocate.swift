@@ -17,6 +17,7 @@
 // span's needsZero flag says it may be dirty (fresh arena pages are zero).
 // Freed slots therefore keep their (checked-mode) freed headers until reuse.
 
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,6 +40,7 @@ extension Heap {
     @inlinable @inline(__always)
     public func allocate(_ type: ObjectType, in cache: AllocCache) throws(HeapError) -> Ref {
         let cls = Int(type.sizeClass)
+        var r = Ref.nil
         if _fastPath(cls != 0) {
             let s = cache.spans[cls]
             let off = s.nextFreeFast()
@@ -47,10 +49,19 @@ extension Heap {
                 // The header word is not zeroed: the header store overwrites it.
                 if s.pointee.needsZero { Heap.zero(p + ObjectHeader.size, type.size &- ObjectHeader.size) }
                 Heap.storeHeader(p, type.headerWord)
-                return Ref(offset: off)
+                r = Ref(offset: off)
             }
         }
-        return try allocateSlow(type, in: cache)
+        if _slowPath(r.isNil) { r = try allocateSlow(type, in: cache) }
+        // The publication barrier (Go's publicationBarrier in mallocgc): the zeroed fields and
+        // the header are ordered before every later store, in particular the one that
+        // publishes `r` (a field, a slot, a global). A marker on another P that loads `r`
+        // from there reads the header and fields through that address, and the hardware
+        // orders those dependent loads after the load of `r` (x86-64 and arm64 both; it is
+        // C11's consume, which Go relies on too), so it never scans a stale header or stale
+        // fields. On x86-64 this compiles to no instruction; on arm64 to one `dmb`.
+        atomicMemoryFence(ordering: .releasing)
+        return r
     }
 
     /// Zeroes `size` bytes (a multiple of 8) at `p`: inline word stores for small objects
