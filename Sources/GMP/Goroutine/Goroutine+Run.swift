@@ -51,6 +51,7 @@ extension Scheduler {
             Goroutine.fail(g, error)
         }
         if let prepare { ng.withGoroutine(prepare) }
+        publish(ng, parent: g)
         if deterministic {
             det!.makeRunnable(ng.goroutine)
             return
@@ -89,17 +90,25 @@ extension Goroutine {
 
     /// First code on a new goroutine's stack.
     static func entry(_ g: Goroutine) {
+        runBody(g)
+        // Go's goexit1: switch to g0 for good. This frame is never unwound, so nothing it
+        // holds is ever released: the body and what it captured live only in `runBody`'s
+        // frame, which has returned.
+        g.mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
+            m.pending = .exit
+            tc_switch_final(g.context, m.g0)
+        }
+    }
+
+    /// Runs the goroutine's body and releases it (and everything it captured) on return.
+    @inline(never)
+    private static func runBody(_ g: Goroutine) {
         let body = g.body!
         g.body = nil
         do {
             try body()
         } catch {
             fail(g, error)
-        }
-        // Go's goexit1: switch to g0 for good.
-        g.mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
-            m.pending = .exit
-            tc_switch_final(g.context, m.g0)
         }
     }
 

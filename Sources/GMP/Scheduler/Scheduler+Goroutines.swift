@@ -13,7 +13,10 @@ import Synchronization
 // M holds it for the whole call.
 
 extension Scheduler {
-    /// Creates a runnable goroutine (Go's newproc1) and returns it, not yet on any queue.
+    /// Creates a goroutine (Go's newproc1) and returns it, not yet on any queue and not yet
+    /// runnable: until `publish` it keeps the idle or dead status a reused goroutine had, so
+    /// a collector that meets it in `allgs` skips it while its parent fills in its roots
+    /// (a scanner that read them then could see `RootStorage` grow under it).
     /// Runs on the parent goroutine, or on the thread calling `run` (`parent` nil).
     func newGoroutine(_ body: @escaping () throws -> Void, parent: Goroutine?) throws(SchedulerError) -> GoroutineRef {
         if liveGoroutines.add(1, ordering: .relaxed).newValue > config.maxGoroutines {
@@ -81,11 +84,20 @@ extension Scheduler {
             tc_context_init(gp.context, st.lo, st.size, { raw in
                 GoroutineRef(raw: raw.unsafelyUnwrapped).withGoroutine { Goroutine.entry($0) }
             }, ref.raw)
-            gp.setStatus(.runnable)
-            stats.goroutinesCreated.add(1, ordering: .relaxed)
-            if let hook = hooks.onSpawn, let parent { hook(parent, gp) }
         }
         return ref
+    }
+
+    /// Makes a goroutine from `newGoroutine` runnable, after its roots were filled in: the
+    /// spawn hook colours it (a collector marks it black while marking), then the status
+    /// store (release) publishes roots, colour and `isSystem` to whoever reads the status
+    /// (acquire) before looking at them: the stack scanner, `withSuspended`, stop-the-world.
+    func publish(_ ref: GoroutineRef, parent: Goroutine?) {
+        ref.withGoroutine { gp in
+            if let hook = hooks.onSpawn, let parent { hook(parent, gp) }
+            gp.setStatus(.runnable)
+        }
+        stats.goroutinesCreated.add(1, ordering: .relaxed)
     }
 
     /// A dead goroutine (with its stack) from `p`'s free list, refilled from the global one

@@ -157,6 +157,7 @@ public final class Scheduler: @unchecked Sendable {
                      "Scheduler.run called twice: a scheduler runs once; create a new one")
         tc_signals_install()
         let g = try newGoroutine(main, parent: nil)
+        publish(g, parent: nil)
         mainG = g.goroutine
         if let det { det.makeRunnable(g.goroutine) } else { lock.withLock { globrunqput(g) } }
         if det == nil { startSysmon() }

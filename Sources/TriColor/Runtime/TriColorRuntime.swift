@@ -151,14 +151,18 @@ public final class TriColorRuntime: @unchecked Sendable {
             // System goroutines are marked by the parent before they can run (the stack
             // scanner reads the flag from another thread).
             let system: (Goroutine) -> Void = { $0.isSystem = true }
-            // Borrowed, not retained: the sweeper parks forever and is abandoned when main
-            // returns, and a retain held by its frame would leak the whole runtime.
+            // Borrowed, not retained: the sweeper, the forced-GC helper and the idle workers
+            // park forever and are abandoned when main returns; a retain held by one of
+            // their frames would leak the whole runtime (and its arena).
             let me = Unmanaged.passUnretained(self)
             GMP.go(prepare: system) { me._withUnsafeGuaranteedRef { $0.backgroundSweeper() } }
             if scheduler.config.deterministic == nil {
-                GMP.go(prepare: system) { [unowned self] in self.forcedGCHelper() }
+                GMP.go(prepare: system) { me._withUnsafeGuaranteedRef { $0.forcedGCHelper() } }
                 if let cc = concurrent {
-                    for spot in idleSpots { GMP.go(prepare: system) { cc.idleWorker(spot) } }
+                    let borrowed = Unmanaged.passUnretained(cc)
+                    for spot in idleSpots {
+                        GMP.go(prepare: system) { borrowed._withUnsafeGuaranteedRef { $0.idleWorker(spot) } }
+                    }
                 }
             }
             try main()

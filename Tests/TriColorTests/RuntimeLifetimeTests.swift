@@ -1,0 +1,32 @@
+import GMP
+import Testing
+@testable import TriColor
+
+/// After `run` returns and the last reference is dropped, the runtime, its scheduler, its
+/// heap (whose deinit unmaps the arena) and its collector are deallocated: no abandoned
+/// system goroutine (sweeper, forced-GC helper, idle mark workers) and no finished main
+/// goroutine keeps them alive from a frame that is never unwound.
+@Test(arguments: [(CollectorKind.markSweep, 1), (.markSweep, 2), (.hybrid, 1), (.hybrid, 2), (.insertion, 2)])
+func droppedRuntimeIsDeallocated(_ kind: CollectorKind, _ procs: Int) throws {
+    weak var runtime: TriColorRuntime?
+    weak var scheduler: Scheduler?
+    weak var heap: Heap?
+    weak var collector: ConcurrentCollector?
+    do {
+        var c = RuntimeConfig()
+        c.collector = kind
+        c.arenaBytes = 1 << 30
+        c.scheduler.procs = procs
+        let rt = try TriColorRuntime(c)
+        let node = rt.registerType(name: "Node", pointerFields: 1, scalarBytes: 8)
+        try rt.run {
+            for _ in 0..<2_000 { _ = rt.alloc(node) }
+            rt.collect()
+        }
+        (runtime, scheduler, heap, collector) = (rt, rt.scheduler, rt.heap, rt.concurrent)
+    }
+    #expect(runtime == nil, "the runtime outlived its last reference")
+    #expect(scheduler == nil, "the scheduler outlived its runtime")
+    #expect(heap == nil, "the heap (and its arena) outlived its runtime")
+    #expect(collector == nil, "the collector outlived its runtime")
+}
