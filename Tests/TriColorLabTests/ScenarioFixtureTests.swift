@@ -49,3 +49,33 @@ import Testing
         }
     }
 }
+
+/// Files that parse token by token but make no sense as a mark are refused with their
+/// position, never run (a misuse of the language is not reported as a collector bug).
+@Suite struct ScenarioOrderTests {
+    static let head = "type T 1\nglobal a = new T\n"
+
+    func error(_ body: String) -> ScenarioError? {
+        do { _ = try Scenario.parse(ScenarioOrderTests.head + body, file: "bad.scenario"); return nil } catch { return error }
+    }
+
+    @Test func markOrderIsChecked() throws {
+        let cases: [(String, String)] = [
+            ("begin\nfinish\nfinish\nlost-under\n", "bad.scenario:5:1: a second 'finish'"),
+            ("scan a\nbegin\nfinish\nlost-under\n", "bad.scenario:3:1: 'scan' outside the mark: it must come between 'begin' and 'finish'"),
+            ("begin\nbegin\nfinish\nlost-under\n", "bad.scenario:4:1: 'begin': a mark is already in progress"),
+            ("finish\nlost-under\n", "bad.scenario:3:1: 'finish' without 'begin'"),
+            ("begin\nfinish\nexpect a white\nlost-under\n", "bad.scenario:5:1: 'expect' outside the mark: it must come between 'begin' and 'finish'"),
+            ("begin\nfinish\na.0 = a\nlost-under\n", "bad.scenario:5:1: 'a.0' after 'finish': only 'lost-under' may follow"),
+            ("begin\nfinish\nlost-under\nbegin\n", "bad.scenario:6:1: nothing may follow 'lost-under'"),
+            ("begin\na.0 = a junk\nfinish\nlost-under\n", "bad.scenario:4:9: unexpected 'junk'"),
+            ("slot s = a\ns = a junk\nbegin\nfinish\nlost-under\n", "bad.scenario:4:7: unexpected 'junk'"),
+            ("begin\na.0 = new T junk\nfinish\nlost-under\n", "bad.scenario:4:13: unexpected 'junk'"),
+        ]
+        for (body, want) in cases {
+            let e = try #require(error(body), "accepted: \(body)")
+            #expect(e.description == want)
+        }
+        #expect(error("begin\nscan a\na.0 = new T\nexpect a black\nfinish\nlost-under\n") == nil)
+    }
+}

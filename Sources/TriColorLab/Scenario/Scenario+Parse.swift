@@ -8,19 +8,22 @@ extension Scenario {
     public static func parse(_ text: String, file: String) throws(ScenarioError) -> Scenario {
         var stmts: [(Int, Statement)] = []
         var lost = Set<CollectorKind>()
-        var sawLost = false, sawFinish = false
+        var sawLost = false
+        var order = StatementOrder()
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         for (i, raw) in lines.enumerated() {
             guard let line = ScenarioLine(file: file, number: i + 1, text: raw) else { continue }
+            if sawLost { throw line.fail(0, "nothing may follow 'lost-under'") }
             if line.head == "lost-under" {
                 sawLost = true
                 lost.formUnion(try line.collectors(from: 1))
                 continue
             }
             let st = try statement(line)
-            if st == .finish { sawFinish = true }
+            try order.admit(st, line)
             stmts.append((line.number, st))
         }
+        let sawFinish = order.phase == .finished
         if !sawFinish { throw ScenarioError(file: file, line: lines.count, column: 1, message: "missing 'finish'") }
         if !sawLost {
             throw ScenarioError(file: file, line: lines.count, column: 1,
@@ -55,11 +58,9 @@ extension Scenario {
         let n = try line.ident(1, "a name")
         try line.equals(2)
         let v = try line.value(3)
-        let isNew: Bool
-        if case .new = v { isNew = true } else { isNew = false }
-        try line.expectEnd(isNew ? 5 : 4)
+        try line.expectEnd(v.isNew ? 5 : 4)
         if line.head == "global" {
-            if !isNew { throw line.fail(3, "a global starts as 'new TYPE'") }
+            if !v.isNew { throw line.fail(3, "a global starts as 'new TYPE'") }
             return .global(n, v)
         }
         return .slot(n, v)
@@ -82,15 +83,52 @@ extension Scenario {
         let parts = line.head.split(separator: ".")
         if parts.count == 2, let f = Int(parts[1]) {
             try line.equals(1)
-            return .store(String(parts[0]), f, try line.value(2))
+            let v = try line.value(2)
+            try line.expectEnd(v.isNew ? 4 : 3)
+            return .store(String(parts[0]), f, v)
         }
         if parts.count == 1, line.count >= 3, line.token(1) == "=" {
             let n = try line.ident(0, "a name")
             let v = try line.value(2)
-            if case .new = v { throw line.fail(2, "use 'slot NAME = new TYPE' or a field store to allocate") }
+            if v.isNew { throw line.fail(2, "use 'slot NAME = new TYPE' or a field store to allocate") }
+            try line.expectEnd(3)
             return .assign(n, v)
         }
         throw line.fail(0, "unknown statement '\(line.head)'")
+    }
+}
+
+extension Scenario.Value {
+    var isNew: Bool {
+        if case .new = self { return true }
+        return false
+    }
+}
+
+/// The order a scenario's statements must follow: building before `begin`, marking
+/// statements (`scan`, `scan-stack`, `expect`) only between `begin` and `finish`, each of
+/// those two once.
+struct StatementOrder {
+    enum Phase { case building, marking, finished }
+    private(set) var phase = Phase.building
+
+    mutating func admit(_ st: Scenario.Statement, _ line: ScenarioLine) throws(ScenarioError) {
+        switch st {
+        case .begin:
+            if phase == .marking { throw line.fail(0, "'begin': a mark is already in progress") }
+            if phase == .finished { throw line.fail(0, "'begin' after 'finish': a scenario steps one mark") }
+            phase = .marking
+        case .finish:
+            if phase == .building { throw line.fail(0, "'finish' without 'begin'") }
+            if phase == .finished { throw line.fail(0, "a second 'finish'") }
+            phase = .finished
+        case .scan, .scanStack, .expect:
+            if phase != .marking {
+                throw line.fail(0, "'\(line.head)' outside the mark: it must come between 'begin' and 'finish'")
+            }
+        case .type, .global, .slot, .assign, .store, .go:
+            if phase == .finished { throw line.fail(0, "'\(line.head)' after 'finish': only 'lost-under' may follow") }
+        }
     }
 }
 
