@@ -1,5 +1,6 @@
 // The checkmark finds a reachable object the collector failed to mark.
 
+import GMP
 import Testing
 @testable import TriColor
 
@@ -68,4 +69,27 @@ import Testing
             gc.collect()
         }
     }
+}
+
+/// A stack root in a checkmark path names its goroutine and slot (the runtime's roots), not
+/// only an index.
+@Test func checkmarkPathNamesTheGoroutineAndSlot() throws {
+    let rt = try TriColorRuntime(.stepping(.markSweep, checkLevel: .off))
+    let node = rt.registerType(name: "Node", pointerFields: 1)
+    let found = Box<[CheckmarkViolation]>([])
+    let id = Box<Int64>(0)
+    try rt.run {
+        _ = rt.push(nil)
+        let s = rt.allocSlot(node)
+        rt.store(rt[s], 0, rt.alloc(node))
+        rt.collect()
+        // Lose the child's mark bit, as a broken collector would, before anything sweeps.
+        let child = rt.load(rt[s], 0)
+        let span = rt.heap.spanOf(child.offset)!
+        span.pointee.clearMarked(span.pointee.objectIndex(child.offset))
+        found.value = rt.heap.checkmark(roots: GoroutineRoots(scheduler: rt.scheduler))
+        id.value = Goroutine.current!.id
+    }
+    let v = try #require(found.value.first)
+    #expect(v.path.hasPrefix("root goroutine \(id.value) slot 1 -> "), "path: \(v.path)")
 }

@@ -73,10 +73,8 @@ extension Heap {
             return s.pointee.setCheckmarked(s.pointee.objectIndex(r.offset))
         }
 
-        var i = 0
-        roots.forEachRoot { r in
-            defer { i += 1 }
-            if !r.isNil && visit(r) { rootLabel[r] = "root[\(i)]"; queue.append(r) }
+        roots.forEachLabelledRoot { r, label in
+            if !r.isNil && visit(r) { rootLabel[r] = "root \(label)"; queue.append(r) }
         }
         for g in 0..<globalCount {
             let r = globals[g]

@@ -12,6 +12,19 @@
 public protocol RootSource {
     /// Calls `body` once for each root Ref.
     func forEachRoot(_ body: (Ref) -> Void)
+    /// Calls `body` with each root and where it is, for reports ("goroutine 7 slot 2");
+    /// the default labels them "root[i]" in `forEachRoot`'s order.
+    func forEachLabelledRoot(_ body: (Ref, String) -> Void)
+}
+
+extension RootSource {
+    public func forEachLabelledRoot(_ body: (Ref, String) -> Void) {
+        var i = 0
+        forEachRoot { r in
+            body(r, "root[\(i)]")
+            i += 1
+        }
+    }
 }
 
 /// A root source with no roots (only the heap's globals are roots).

@@ -20,12 +20,16 @@ struct GoroutineRoots: RootSource {
     }
 
     func forEachRoot(_ body: (Ref) -> Void) {
-        extra?.forEach(body)
+        forEachLabelledRoot { r, _ in body(r) }
+    }
+
+    func forEachLabelledRoot(_ body: (Ref, String) -> Void) {
+        extra?.forEach { body($0, "in a channel buffer") }
         scheduler.forEachGoroutine { g in
             let st = g.currentStatus
             if st == .dead || st == .idle { return }
             let roots = g.roots
-            for i in 0..<roots.count { body(Ref(offset: roots[i])) }
+            for i in 0..<roots.count { body(Ref(offset: roots[i]), "goroutine \(g.id) slot \(i)") }
         }
     }
 }
