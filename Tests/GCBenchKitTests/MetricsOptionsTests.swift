@@ -34,7 +34,8 @@ import Testing
     @Test(arguments: [
         ["--bogus"], ["--suite", "nope"], ["--workload", "nope"], ["--collector", "boehm"], ["--procs", "0"],
         ["--procs", "x"], ["--repeat", "0"], ["--repeat"], ["--depth", "30"], ["--json"], ["--out", "--quick"],
-        ["quick"],
+        ["quick"], ["--live", "99999999999999"], ["--goroutines", "99999999999"], ["--repeat", "100000"],
+        ["--procs", "1,100000"], ["--live", "-5"],
     ])
     func badArgumentsThrow(_ args: [String]) {
         #expect(throws: BenchUsageError.self) { try parse(args) }
@@ -45,6 +46,17 @@ import Testing
             _ = BenchOptions.parseOrExit(["--procs", "zero"], suites: ["sched"], workloads: [])
         }
         #expect(BenchUsageError.exitStatus == 2)
+    }
+
+    /// A size the machine cannot hold is refused with the limit, before anything runs.
+    @Test func absurdSizesNameTheLimit() throws {
+        do {
+            _ = try parse(["--live", "99999999999999"])
+            Issue.record("accepted --live 99999999999999")
+        } catch {
+            #expect(error.description.contains("--live 99999999999999 is more than"))
+        }
+        #expect(try parse(["--live", "2000000"]).liveObjects == 2_000_000)
     }
 
     @Test func usageNamesSuitesWorkloadsAndAblations() {

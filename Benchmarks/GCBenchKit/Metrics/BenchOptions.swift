@@ -80,6 +80,12 @@ public struct BenchOptions: Sendable, Equatable {
             guard let n = Int(s), n >= 1 else { throw BenchUsageError("\(flag) wants positive integers, got '\(s)'") }
             return n
         }
+        /// A positive size no larger than `limit` (what the machine or the scheduler can hold).
+        func size(_ s: String, _ flag: String, atMost limit: Int, _ why: String) throws(BenchUsageError) -> Int {
+            let n = try positive(s, flag)
+            guard n <= limit else { throw BenchUsageError("\(flag) \(n) is more than \(limit), \(why)") }
+            return n
+        }
         while i < args.count {
             let a = args[i]
             switch a {
@@ -95,9 +101,9 @@ public struct BenchOptions: Sendable, Equatable {
                 }
             case "--procs":
                 var ps: [Int] = []
-                for s in try list(a) { ps.append(try positive(s, a)) }
+                for s in try list(a) { ps.append(try size(s, a, atMost: 256, "the most Ps gcbench runs")) }
                 o.procs = ps
-            case "--repeat": o.repeats = try positive(try value(a), a)
+            case "--repeat": o.repeats = try size(try value(a), a, atMost: 1_000, "the most repeats gcbench runs")
             case "--collector":
                 o.collectorsGiven = true
                 var cs: [CollectorKind] = []
@@ -112,8 +118,15 @@ public struct BenchOptions: Sendable, Equatable {
                 guard let n = Int(try value(a)), (4...24).contains(n) else { throw BenchUsageError("--depth wants 4...24") }
                 o.depth = n
             case "--quick": o.quick = true
-            case "--live": o.liveObjects = try positive(try value(a), a)
-            case "--goroutines": o.stackGoroutines = try positive(try value(a), a)
+            case "--live":
+                // A live-churn node takes 48 bytes; the tree, its garbage and the heap goal
+                // must fit in half the machine's memory.
+                let most = Int(min(UInt64(Int.max), ProcessInfo.processInfo.physicalMemory / 2 / 48 / 3))
+                o.liveObjects = try size(try value(a), a, atMost: most, "the live objects half this machine's memory can hold")
+            case "--goroutines":
+                // Each stacks goroutine touches about 32 KiB (its stack and 50 slots).
+                let most = Int(min(UInt64(Int.max), ProcessInfo.processInfo.physicalMemory / 2 / (32 << 10)))
+                o.stackGoroutines = try size(try value(a), a, atMost: most, "the goroutines half this machine's memory can hold")
             case "--small-stacks": o.smallStacks = true
             case "--json": o.jsonPath = try value(a)
             case "--csv": o.csvPath = try value(a)

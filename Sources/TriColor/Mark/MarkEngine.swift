@@ -1,9 +1,8 @@
 // MarkEngine: the one tri-colour marker every collector uses (Go's greyobject, scanobject
 // and gcDrain, mgcmark.go).
 //
-// Colours are defined once, in Object/ObjectColor.swift: white = mark bit clear; grey =
-// mark bit set and queued (grey bit set); black = mark bit set, not queued. The engine has
-// two operations and the bookkeeping around them:
+// Colours are defined once, in Object/ObjectColor.swift, by the mark and grey bits. The
+// engine has two operations and the bookkeeping around them:
 //
 //   shade(r):  if r is white: set its mark bit and grey bit, push it on the marker's
 //              GreyStack. Setting the mark bit is what decides: exactly one shader wins.

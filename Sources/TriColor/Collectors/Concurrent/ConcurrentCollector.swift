@@ -2,10 +2,10 @@
 // mgc.go cycle), parameterised by a BarrierPlan into Dijkstra, Yuasa, Go 1.8's hybrid and
 // their ablations.
 //
-// Colours (Object/ObjectColor.swift): white = unmarked; grey = marked and on a work queue
-// (or in a write-barrier buffer, which is flushed before marking can end); black = marked
-// and scanned. Shading and scanning are the mark engine's (Mark/MarkEngine.swift), the
-// barrier is Barrier/WriteBarrier.swift, and this folder sequences the cycle. Marking is done when nothing is grey; then every white object is garbage if and
+// Colours are defined in Object/ObjectColor.swift (a pointer in a write-barrier buffer counts
+// as grey: buffers are flushed before marking can end). Shading and scanning are the mark
+// engine's (Mark/MarkEngine.swift), the barrier is Barrier/WriteBarrier.swift, and this
+// folder sequences the cycle. Marking is done when nothing is grey; then every white object is garbage if and
 // only if no reachable object was ever hidden from the marker. A concurrent mutator can hide
 // one by (a) writing a pointer to a white object into a black object and (b) destroying
 // every other path to it from grey objects. Each algorithm forbids one half:
