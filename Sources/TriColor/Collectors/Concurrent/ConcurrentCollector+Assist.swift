@@ -69,9 +69,17 @@ extension ConcurrentCollector {
         // Scan.
         let t0 = nanotime()
         var done = 0, objects = 0
+        var flushed = false
         while done < scanWork {
             let (n, work) = drain(budget: 64)
-            if n == 0 { break }
+            if n == 0 {
+                // Out of grey objects: this P's write-barrier buffer may still hold some
+                // (it is shaded only when full); shade them and go on before parking.
+                if flushed { break }
+                flushed = true
+                rt.withPerP { barrier.flush($0.gcw) }
+                continue
+            }
             done += work
             objects += n
         }

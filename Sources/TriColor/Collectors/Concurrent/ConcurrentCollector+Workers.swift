@@ -32,6 +32,9 @@ extension ConcurrentCollector {
             let share = fractional
             wg.add(1)
             go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: share) }; wg.done() }
+            // It wants the P from now on: until it first runs, an allocating goroutine yields
+            // to it (`yieldToDueWorker`); the worker clears this while it runs.
+            fractionalWakeAt.store(clock(), ordering: .relaxed)
         } else {
             fractional = 0
         }
@@ -39,7 +42,12 @@ extension ConcurrentCollector {
     }
 
     /// Whether an idle P should run an idle mark worker now.
-    var hasIdleWork: Bool { rt.marking.load(ordering: .relaxed) && !pool.isEmpty }
+    /// Work an idle P can take is in the pool or on some P's local stack (an idle worker on
+    /// that P drains it; the hints are relaxed, so this may be briefly stale).
+    var hasIdleWork: Bool {
+        rt.marking.load(ordering: .relaxed)
+            && (!pool.isEmptyHint || rt.registeredWork.contains { $0.localCountHint.load(ordering: .relaxed) > 0 })
+    }
 
     // MARK: Background workers (Go's gcBgMarkWorker)
 
@@ -61,11 +69,16 @@ extension ConcurrentCollector {
                     continue
                 }
             }
+            if share != nil { fractionalWakeAt.store(.max, ordering: .relaxed) }
             let (ns, objects) = markBurst(kind: kind, share: share, selfNS: selfNS)
             selfNS += ns
             if share != nil { fractionalCycleNS.add(ns, ordering: .relaxed) }
             if objects == 0 {
-                Goroutine.sleep(nanoseconds: 50_000)  // no grey object anywhere: wait for some
+                // No grey object anywhere: wait for some (a fractional worker says when it
+                // wants the P back, so an allocating goroutine yields to it then).
+                if share != nil { fractionalWakeAt.store(clock() + 50_000, ordering: .relaxed) }
+                Goroutine.sleep(nanoseconds: 50_000)
+                if share != nil { fractionalWakeAt.store(.max, ordering: .relaxed) }
             } else if share == nil {
                 Goroutine.safePoint()
             }
