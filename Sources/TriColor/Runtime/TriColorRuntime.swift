@@ -135,8 +135,8 @@ public final class TriColorRuntime: @unchecked Sendable {
         if let cc = concurrent, config.scheduler.deterministic == nil {
             let spots = (0..<config.scheduler.procs).map { _ in ParkingSpot(reason: .gcWorkerIdle) }
             idleSpots = spots
-            scheduler.hooks.onIdle = { [unowned cc] _ in
-                guard cc.hasIdleWork else { return nil }
+            scheduler.hooks.onIdle = { [unowned cc] p in
+                guard cc.hasIdleWork(on: p) else { return nil }
                 for s in spots { if let g = s.claim() { return g } }
                 return nil
             }

@@ -42,11 +42,15 @@ extension ConcurrentCollector {
     }
 
     /// Whether an idle P should run an idle mark worker now.
-    /// Work an idle P can take is in the pool or on some P's local stack (an idle worker on
-    /// that P drains it; the hints are relaxed, so this may be briefly stale).
-    var hasIdleWork: Bool {
-        rt.marking.load(ordering: .relaxed)
-            && (!pool.isEmptyHint || rt.registeredWork.contains { $0.localCountHint.load(ordering: .relaxed) > 0 })
+    /// Whether idle P `p` (held by the calling M) should run an idle mark worker: there is
+    /// work in the pool, or on `p`'s own local stack (which only a goroutine on `p` can
+    /// drain; another P's local work is not stealable, and waking a worker for it would
+    /// spin).
+    func hasIdleWork(on p: Processor) -> Bool {
+        guard rt.marking.load(ordering: .relaxed) else { return false }
+        if !pool.isEmptyHint { return true }
+        guard let s = p.localStorage else { return false }
+        return unsafeDowncast(s, to: PerP.self).gcw.localCountHint.load(ordering: .relaxed) > 0
     }
 
     // MARK: Background workers (Go's gcBgMarkWorker)
