@@ -180,6 +180,12 @@ enum HeapBench {
             if !wl.operation.isEmpty, let i = out.firstIndex(where: { $0.workload == wl.name && $0.collector != "arc" }) {
                 out[i].notes.append("\(wl.name): op latency columns time one operation = \(wl.operation)")
             }
+            // Assists must keep the heap near its goal: 1.1x at most at mark end (issue target).
+            for i in out.indices where out[i].workload == wl.name {
+                guard let r = out[i].metrics["heap_over_goal_max"] else { continue }
+                out[i].notes.append("\(out[i].collector ?? "-") procs \(out[i].procs): heap at mark end at most "
+                    + "\(String(format: "%.2f", r))x its goal (target <= 1.10: \(r <= 1.1 ? "met" : "MISSED"))")
+            }
         }
         return out
     }

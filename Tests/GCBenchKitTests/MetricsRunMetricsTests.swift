@@ -65,3 +65,17 @@ import Testing
         #expect(RunMetrics.floatingGarbagePercent([record(start: 0, pauses: [], marked: 0, floating: 0)]) == 0)
     }
 }
+
+/// heap_over_goal_max compares each heap-triggered cycle's heap at mark end with the goal
+/// the cycle before it set, inside the region only.
+@Test func heapOverGoalUsesThePreviousGoal() {
+    func rec(_ start: Int64, _ reason: GCReason, heapEnd: Int, goal: Int) -> GCCycleRecord {
+        GCCycleRecord(cycle: 0, reason: reason, collector: .hybrid, start: start, sweepTermNS: 0, markNS: 0, markTermNS: 0,
+                      pauses: [], heapStart: 0, heapEnd: heapEnd, heapMarked: 0, nextGoal: goal, procs: 1, markedObjects: 0)
+    }
+    let recs = [rec(0, .explicit, heapEnd: 0, goal: 100), rec(10, .heap, heapEnd: 105, goal: 200),
+                rec(20, .heap, heapEnd: 230, goal: 200), rec(30, .explicit, heapEnd: 900, goal: 200)]
+    #expect(RunMetrics.heapOverGoal(recs, start: 0, end: 100) == 1.15)
+    #expect(RunMetrics.heapOverGoal(recs, start: 0, end: 15) == 1.05)
+    #expect(RunMetrics.heapOverGoal(recs, start: 25, end: 100) == nil)
+}

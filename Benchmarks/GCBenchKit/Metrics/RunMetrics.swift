@@ -97,7 +97,21 @@ public enum RunMetrics {
         ]
         for (name, w) in mmuWindows { m[name] = mu.minimum(window: w) }
         if let f = floatingGarbagePercent(cycles) { m["floating_garbage_pct"] = f }
+        if let r = heapOverGoal(after.records, start: start, end: end) { m["heap_over_goal_max"] = r }
         return m
+    }
+
+    /// The most heapLive at a mark's end exceeded the goal that cycle was paced for (the
+    /// previous cycle's `nextGoal`), as a ratio, over the heap-triggered cycles that started
+    /// in `[start, end]`. Nil when there is none.
+    public static func heapOverGoal(_ records: [GCCycleRecord], start: Int64, end: Int64) -> Double? {
+        var worst: Double? = nil
+        for (prev, cur) in zip(records, records.dropFirst())
+        where cur.reason == .heap && cur.start >= start && cur.start <= end && prev.nextGoal > 0 && prev.nextGoal < Int.max / 4 {
+            let r = Double(cur.heapEnd) / Double(prev.nextGoal)
+            worst = max(worst ?? r, r)
+        }
+        return worst
     }
 
     /// Floating garbage of `cycles` as a percentage of the bytes they marked: bytes marked
