@@ -30,3 +30,18 @@ func droppedRuntimeIsDeallocated(_ kind: CollectorKind, _ procs: Int) throws {
     #expect(heap == nil, "the heap (and its arena) outlived its runtime")
     #expect(collector == nil, "the collector outlived its runtime")
 }
+
+/// A RefChannel released after its runtime (as a program's objects often are) unregisters
+/// its buffer without touching the runtime (it crashed reading its unowned runtime).
+@Test func refChannelMayOutliveItsRuntime() throws {
+    final class Holder: @unchecked Sendable { var channel: RefChannel? }
+    let holder = Holder()
+    weak var runtime: TriColorRuntime?
+    do {
+        let rt = try TriColorRuntime(.stepping(.hybrid))
+        try rt.run { holder.channel = rt.makeChannel(capacity: 4) }
+        runtime = rt
+    }
+    #expect(runtime == nil)
+    holder.channel = nil   // deinit after the runtime is gone
+}

@@ -34,9 +34,6 @@ extension TriColorRuntime {
         extraRoots.withLock { $0.append((base, count)) }
     }
 
-    func removeRootArea(_ base: UnsafeMutablePointer<UInt64>) {
-        extraRoots.withLock { $0.removeAll { $0.0 == base } }
-    }
 }
 
 /// Extra root areas (channel buffers), protected by the lock.
@@ -64,8 +61,14 @@ final class RootAreas: @unchecked Sendable {
 /// rooted buffer word through the write barrier, then passes the word's index over a GMP
 /// channel; the receiver moves it into its own stack slot and clears the word. Blocking,
 /// ordering and close behave like `Channel`.
+///
+/// A channel may outlive its runtime (a program's objects are often released after the run
+/// returns); it then only unregisters its buffer from the root registry, which it holds
+/// itself for that reason. Using it after its runtime is gone is a misuse.
 public final class RefChannel: @unchecked Sendable {
     unowned let rt: TriColorRuntime
+    /// The runtime's root registry, held strongly so `deinit` needs no runtime.
+    private let roots: RootAreas
     let buffer: UnsafeMutablePointer<UInt64>
     let capacity: Int
     private let ready: Channel<Int>
@@ -74,6 +77,7 @@ public final class RefChannel: @unchecked Sendable {
     init(runtime: TriColorRuntime, capacity: Int) {
         precondition(capacity >= 1, "RefChannel capacity must be at least 1")
         rt = runtime
+        roots = runtime.extraRoots
         self.capacity = capacity
         buffer = .allocate(capacity: capacity)
         buffer.initialize(repeating: 0, count: capacity)
@@ -83,7 +87,8 @@ public final class RefChannel: @unchecked Sendable {
     }
 
     deinit {
-        rt.removeRootArea(buffer)
+        let base = buffer
+        roots.withLock { $0.removeAll { $0.0 == base } }
         buffer.deallocate()
     }
 

@@ -129,11 +129,8 @@ public struct ProgramRunner: Sendable {
         c.scheduler = SchedulerConfig()
         c.scheduler.procs = 1
         c.scheduler.reportPanics = false
-        // Note: a TriColorRuntime is never deallocated after `run` today (something its run
-        // leaves behind keeps it alive), so each run leaks its arena reservation and one
-        // slab of stacks; both are kept small so that millions of runs fit in the address
-        // space (stacks stay at the default 64 KiB: checkmark and the invariant checks run
-        // on goroutine stacks and overflow 32 KiB).
+        // Stacks stay at the default 64 KiB: checkmark and the invariant checks run on
+        // goroutine stacks and overflow 32 KiB.
         if let procs = realThreads {
             c.scheduler.procs = procs
             c.forcedGCPeriodNS = .max
