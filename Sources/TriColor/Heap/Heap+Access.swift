@@ -62,7 +62,7 @@ extension Heap {
     }
 
     /// The address of global root `index`; the index must be in range.
-    @inline(__always)
+    @usableFromInline @inline(__always)
     func globalSlot(_ index: Int) -> PointerSlot {
         precondition(index >= 0 && index < globalCount, "global index \(index) out of range 0..<\(globalCount)")
         return PointerSlot(UnsafeMutableRawPointer(globals + index))
@@ -166,9 +166,7 @@ extension Heap {
     ///   mode `value` is nil or a live object.
     @inlinable
     public func storeGlobalNoBarrier(_ index: Int, _ value: Ref) {
-        precondition(index >= 0 && index < globalCount, "global index \(index) out of range 0..<\(globalCount)")
-        if _slowPath(checked) && !value.isNil { checkValue(value, operation: "storeGlobal") }
-        globals[index] = value
+        storePointer(value, at: globalSlot(index), operation: "storeGlobal")
     }
 
     // MARK: Colour

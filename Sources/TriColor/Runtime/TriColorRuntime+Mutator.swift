@@ -31,7 +31,6 @@
 // In checked mode (check level cheap or full) using a Ref whose object was freed stops the
 // program with the object, its type and the GC cycle that freed it.
 
-import CContext
 import GMP
 
 /// A goroutine stack slot holding a Ref: a root the collector scans.
@@ -216,10 +215,5 @@ extension TriColorRuntime {
             preconditionFailure("TriColor: \(api) must be called from a goroutine of TriColorRuntime.run")
         }
         return g
-    }
-
-    /// A checked-mode misuse report naming the goroutine and the GC cycle.
-    func misuse(_ message: String) -> Never {
-        heapMisuse("\(message) (goroutine \(tc_tls_goid()), GC cycle \(heap.cycle))")
     }
 }
