@@ -99,9 +99,7 @@ final class Pacer: @unchecked Sendable {
         self.minimumGoal = minimumGoal
         self.concurrent = concurrent
         self.memoryLimit = memoryLimit
-        var m = MarkMeasurement()
-        m.heapInUse = 0
-        set(m)
+        set(MarkMeasurement())
     }
 
     /// Computes the next goal and trigger from what the cycle measured; returns the goal.
