@@ -365,3 +365,39 @@ import Testing
         }
     }
 }
+
+/// Goroutine.onSystemStack (Go's systemstack): the body runs on the M's thread stack,
+/// deeper than a 16 KiB goroutine stack allows, as the same goroutine, and the goroutine
+/// carries on normally afterwards.
+@Test func onSystemStackRunsDeepWorkOffTheGoroutineStack() throws {
+    @inline(never) @Sendable func depth(_ n: Int) -> Int {
+        var pad = (n, n, n, n, n, n, n, n, n, n, n, n, n, n, n, n)   // 128 bytes a frame
+        withUnsafeMutablePointer(to: &pad) { _ = $0 }
+        return n == 0 ? pad.0 : depth(n - 1) + 1
+    }
+    let results = Mutex<[String]>([])
+    try Scheduler.run(.smallStacks) {
+        let wg = WaitGroup()
+        for k in 0..<3 {
+            wg.add(1)
+            go {
+                let id = Goroutine.current!.id
+                var onStack = 0
+                let addr = withUnsafeMutablePointer(to: &onStack) { UInt(bitPattern: $0) }
+                let (sameG, far, deep, inside) = Goroutine.onSystemStack { () -> (Bool, Bool, Int, Bool) in
+                    var local = 0
+                    let here = withUnsafeMutablePointer(to: &local) { UInt(bitPattern: $0) }
+                    let distance = here > addr ? here - addr : addr - here
+                    // 2,000 frames of >= 128 bytes: far beyond 16 KiB.
+                    return (Goroutine.current!.id == id, distance > 64 << 10,
+                            depth(2_000), Goroutine.isOnSystemStack)
+                }
+                Goroutine.yield()
+                results.withLock { $0.append("\(k) \(sameG) \(far) \(deep) \(inside) \(Goroutine.isOnSystemStack)") }
+                wg.done()
+            }
+        }
+        wg.wait()
+    }
+    #expect(results.withLock { $0.sorted() } == (0..<3).map { "\($0) true true 2000 true false" })
+}

@@ -117,6 +117,9 @@ extension Goroutine {
     @inline(__always)
     func mcall(_ action: PendingAction) {
         let g0 = mU.unsafelyUnwrapped._withUnsafeGuaranteedRef { m in
+            if m.onSystemStack {
+                fatal("goroutine \(id) tried to block or yield on the system stack (inside Goroutine.onSystemStack)")
+            }
             m.pending = action
             return m.g0
         }
@@ -161,6 +164,8 @@ extension Goroutine {
 
     @usableFromInline @inline(never)
     func slowSafePoint() {
+        // Code on the system stack is not preemptible (Goroutine+SystemStack.swift).
+        if mU.unsafelyUnwrapped._withUnsafeGuaranteedRef({ $0.onSystemStack }) { return }
         if sched.shuttingDown.load(ordering: .acquiring) { abandon() }
         if sched.stwOwner.load(ordering: .relaxed) == ref {
             preempt.store(false, ordering: .relaxed)

@@ -55,6 +55,11 @@ import Synchronization
     /// the shared counter is updated once per 256 switches and when the M exits, so the
     /// hot path does no read-modify-write on a shared cache line.
     var unflushedSwitches = 0
+    /// The function a goroutine asked g0 to run for it (`Goroutine.onSystemStack`), set just
+    /// before its `.systemStack` switch; owned by this M's thread.
+    var systemStackFn: (() -> Void)?
+    /// True while g0 runs `systemStackFn` (a nested call runs directly); this M's thread only.
+    var onSystemStack = false
 
     init(id: Int, sched: Scheduler) {
         self.id = id
@@ -121,6 +126,7 @@ import Synchronization
             if spinning { sched.resetSpinning(self) }
             g.withGoroutine { g in
                 execute(g, inheritTime: inherit)
+                while case .systemStack = pending { runOnSystemStack(g) }
                 finishSwitch(g)
             }
         }
@@ -201,6 +207,8 @@ import Synchronization
             sched.exitsyscall0(g, self)
         case .abandon:
             break
+        case .systemStack:
+            fatal("goroutine \(g.id) switched goroutines while on the system stack (Goroutine.onSystemStack must not block)")
         }
     }
 }
@@ -229,4 +237,6 @@ enum PendingAction {
     case exitSyscall
     /// The scheduler is shutting down: leave the goroutine where it is.
     case abandon
+    /// Run `Machine.systemStackFn` on g0, then resume the goroutine (Go's systemstack).
+    case systemStack
 }

@@ -32,6 +32,35 @@ extension Scheduler {
         let g = Goroutine.mustCurrent("stopTheWorld")
         precondition(g.sched === self, "stopTheWorld on a scheduler the goroutine does not belong to")
         worldSema.lock()
+        // The stop itself runs on the system stack, as Go's stopTheWorldWithSema does: it
+        // only waits on a note, and its frames stay off the caller's (small) stack.
+        guard let stop = Goroutine.onSystemStack({ stopTheWorldWithSema(g, reason: reason) }) else {
+            g.abandon()   // the program is ending: the world will never stop
+        }
+        return stop
+    }
+
+    /// Stops the world, runs `body` on the system stack while it is stopped, and restarts
+    /// it; returns `body`'s result and the pause. This is how Go's collector runs its
+    /// stop-the-world phases (semacquire(&worldsema) on the goroutine, then
+    /// `systemstack` for the stop, the work and the restart): nothing of the phase touches
+    /// the calling goroutine's stack. `body` must not block or yield.
+    public func withWorldStoppedOnSystemStack<R>(reason: String, _ body: (WorldStop) -> R) -> (R, pauseNS: Int64) {
+        let g = Goroutine.mustCurrent("withWorldStoppedOnSystemStack")
+        precondition(g.sched === self, "stopTheWorld on a scheduler the goroutine does not belong to")
+        worldSema.lock()
+        let done: (R, Int64)? = Goroutine.onSystemStack {
+            guard let stop = stopTheWorldWithSema(g, reason: reason) else { return nil }
+            let r = body(stop)
+            return (r, startTheWorldWithSema(g.m!, stop))
+        }
+        guard let done else { g.abandon() }   // the program is ending
+        worldSema.unlock()
+        return done
+    }
+
+    /// The stop, on the system stack. Nil when the program ends before the world stopped.
+    private func stopTheWorldWithSema(_ g: Goroutine, reason: String) -> WorldStop? {
         let t0 = nanotime()
         let me = g.m!
         lock.lock()
@@ -56,8 +85,8 @@ extension Scheduler {
         if wait {
             while !stopNote.sleep(timeoutNS: 100_000) {
                 // The program is ending (main returned): the other Ms are leaving without
-                // stopping their Ps, so the world will never stop. Leave this goroutine too.
-                if shuttingDown.load(ordering: .acquiring) { g.abandon() }
+                // stopping their Ps, so the world will never stop.
+                if shuttingDown.load(ordering: .acquiring) { return nil }
                 preemptall()
             }
         }
@@ -72,7 +101,13 @@ extension Scheduler {
     @discardableResult
     public func startTheWorld(_ stop: WorldStop) -> Int64 {
         let g = Goroutine.mustCurrent("startTheWorld")
-        let me = g.m!
+        let pause = Goroutine.onSystemStack { startTheWorldWithSema(g.m!, stop) }
+        worldSema.unlock()
+        return pause
+    }
+
+    /// The restart, on the system stack (Go's startTheWorldWithSema).
+    private func startTheWorldWithSema(_ me: Machine, _ stop: WorldStop) -> Int64 {
         var toStart: [Processor] = []
         lock.lock()
         gcwaiting.store(false, ordering: .releasing)
@@ -93,7 +128,6 @@ extension Scheduler {
             if r.exchanged { break }
             cur = r.original
         }
-        worldSema.unlock()
         return pause
     }
 

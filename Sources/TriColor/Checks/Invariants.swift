@@ -18,13 +18,16 @@ import GMP
 
 /// Checks one collector's invariant against the heap.
 ///
-/// `@unchecked Sendable`: immutable after init; it reads the heap (world stopped, or at
-/// check level full, where only one goroutine runs at a time).
+/// `@unchecked Sendable`: immutable after init but for `pendingFailure`; it reads the heap
+/// with the world stopped, or at check level full, where only one goroutine runs at a time
+/// — which is also what protects `pendingFailure`.
 final class InvariantChecker: @unchecked Sendable {
     let heap: Heap
     let engine: MarkEngine
     let invariant: BarrierPlan.Invariant
     let collector: CollectorKind
+    /// A violation found while on the system stack, raised by `raisePendingFailure()`.
+    private var pendingFailure: String?
 
     init(heap: Heap, engine: MarkEngine, invariant: BarrierPlan.Invariant, collector: CollectorKind) {
         self.heap = heap
@@ -42,8 +45,27 @@ final class InvariantChecker: @unchecked Sendable {
         check(after: "write barrier storing \(new.isNil ? "nil" : heap.describe(new))")
     }
 
+    /// Checks the invariant now. The heap walk runs on the system stack (it is far deeper
+    /// than a small goroutine stack allows); a violation panics the goroutine, or, when the
+    /// caller is itself on the system stack (mark termination), is kept for
+    /// `raisePendingFailure()` — a goroutine cannot panic from the system stack.
     func check(after what: @autoclosure () -> String) {
-        guard engine.phase.load(ordering: .relaxed) != .off, invariant != .none else { return }
+        guard pendingFailure == nil, engine.phase.load(ordering: .relaxed) != .off, invariant != .none else { return }
+        var failure: String? = nil
+        Goroutine.onSystemStack { () -> Void in failure = violation(after: what) }
+        guard let failure else { return }
+        if Goroutine.isOnSystemStack { pendingFailure = failure } else { gcFailure(failure) }
+    }
+
+    /// Panics with a violation `check(after:)` found on the system stack, if any.
+    func raisePendingFailure() {
+        guard let failure = pendingFailure else { return }
+        pendingFailure = nil
+        gcFailure(failure)
+    }
+
+    /// The first violation of the invariant, as a report naming the edge, or nil.
+    private func violation(after what: () -> String) -> String? {
         // Pass 1: every black -> white edge. Usually there are none, and then neither
         // invariant can be violated: no grey set or reachability is needed.
         var edges: [(from: Ref, field: Int, to: Ref)] = []
@@ -53,15 +75,15 @@ final class InvariantChecker: @unchecked Sendable {
                 if heap.color(of: v) == .white { edges.append((b, f, v)) }
             }
         }
-        if edges.isEmpty { return }
-        func report(_ kind: String, _ from: Ref, _ field: Int, _ to: Ref) -> Never {
-            gcFailure("\(kind) tri-colour invariant violated: black \(heap.describe(from)).field \(field) -> "
+        if edges.isEmpty { return nil }
+        func report(_ kind: String, _ from: Ref, _ field: Int, _ to: Ref) -> String {
+            "\(kind) tri-colour invariant violated: black \(heap.describe(from)).field \(field) -> "
                 + "white \(heap.describe(to)); goroutine \(tc_tls_goid()), phase \(engine.phase.load(ordering: .relaxed)), "
-                + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)")
+                + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)"
         }
         if invariant == .strong {
             let e = edges[0]
-            report("strong", e.from, e.field, e.to)
+            return report("strong", e.from, e.field, e.to)
         }
         // Weak: white objects reachable from grey heap objects through white objects.
         var protected = Set<UInt64>()
@@ -77,7 +99,8 @@ final class InvariantChecker: @unchecked Sendable {
                 if heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
             }
         }
-        for e in edges where !protected.contains(e.to.offset) { report("weak", e.from, e.field, e.to) }
+        for e in edges where !protected.contains(e.to.offset) { return report("weak", e.from, e.field, e.to) }
+        return nil
     }
 
     /// Calls `body` with each non-nil pointer field of `r`, read without checked-mode

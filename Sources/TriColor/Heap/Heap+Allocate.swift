@@ -17,6 +17,7 @@
 // span's needsZero flag says it may be dirty (fresh arena pages are zero).
 // Freed slots therefore keep their (checked-mode) freed headers until reuse.
 
+import GMP
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -85,12 +86,12 @@ extension Heap {
         precondition(type.id != 0 && Int(type.id) < types.count.load(ordering: .acquiring)
                      && typeDescriptors[Int(type.id)] == type,
                      "allocate: type \(type.id) is not registered with this heap")
-        if type.sizeClass == 0 { return try allocateLarge(type) }
+        if type.sizeClass == 0 { return try onSystemStack { () throws(HeapError) in try allocateLarge(type) } }
         let cls = Int(type.sizeClass)
         var s = cache.spans[cls]
         var index = s.nextFreeIndex()
         if index == s.pointee.nelems {
-            try refill(cache, sizeClass: cls)
+            try onSystemStack { () throws(HeapError) in try refill(cache, sizeClass: cls) }
             s = cache.spans[cls]
             index = s.nextFreeIndex()
             if index == s.pointee.nelems {
@@ -103,6 +104,16 @@ extension Heap {
         if s.pointee.needsZero { memset(p + ObjectHeader.size, 0, type.size - ObjectHeader.size) }
         Heap.storeHeader(p, type.headerWord)
         return Ref(offset: off)
+    }
+
+    /// Runs a refill or a large allocation on the system stack (Go's mallocgc does its span
+    /// work there too): they take the heap's locks and walk span lists, and in unspecialised
+    /// (debug) builds their first run instantiates type metadata, which needs more stack than
+    /// a 16 KiB goroutine stack has. Once per span, so the switch is amortised.
+    @inline(__always)
+    private func onSystemStack<T>(_ body: () throws(HeapError) -> T) throws(HeapError) -> T {
+        let r: Result<T, HeapError> = Goroutine.onSystemStack { Result { () throws(HeapError) -> T in try body() } }
+        return try r.get()
     }
 
     /// Allocates a large object in a span of its own (Go's mcache.allocLarge).

@@ -95,7 +95,17 @@ final class RegisteredWork: @unchecked Sendable {
 
     func add(_ w: GCWork) { lock.withLock { all.append(w) } }
 
+    /// An index loop rather than `Sequence.contains(where:)`: the coordinator calls this on a
+    /// goroutine stack, and an unspecialised (debug) generic Sequence call resolves its
+    /// associated types at first use, which takes more stack than 16 KiB stacks have.
     func contains(where predicate: (GCWork) -> Bool) -> Bool {
-        lock.withLock { all.contains(where: predicate) }
+        lock.withLock {
+            var i = 0
+            while i < all.count {
+                if predicate(all[i]) { return true }
+                i += 1
+            }
+            return false
+        }
     }
 }

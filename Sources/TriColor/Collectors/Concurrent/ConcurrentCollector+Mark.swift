@@ -6,11 +6,15 @@ import GMP
 
 extension ConcurrentCollector {
     /// Scans up to `budget` grey objects from this P's work (then the pool). Returns the
-    /// objects scanned and their bytes (the scan work). No safe point inside.
+    /// objects scanned and their bytes (the scan work). No safe point inside. Runs on the
+    /// system stack, as Go's gcDrain does (assists call it from whatever the allocating
+    /// goroutine's stack holds); the budget bounds how long it keeps the goroutine there.
     @discardableResult
-    @inline(__always)
     func drain(budget: Int) -> (objects: Int, bytes: Int) {
-        engine.drain(rt.perP().gcw, budget: budget)
+        var done = (objects: 0, bytes: 0)
+        Goroutine.onSystemStack { () -> Void in done = engine.drain(rt.perP().gcw, budget: budget) }
+        if !Goroutine.isOnSystemStack { checker?.raisePendingFailure() }
+        return done
     }
 
     /// The coordinator waits (marking nothing itself) until the work has run out: the pool
@@ -78,9 +82,11 @@ extension ConcurrentCollector {
         checker?.check(after: "mark termination")
         let measure = rt.config.measureFloatingGarbage
         let roots = GoroutineRoots(scheduler: rt.scheduler, extra: rt.extraRoots)
-        let violations = checkmark || measure ? heap.checkmark(roots: roots) : []
-        lastFloatingGarbage = measure ? heap.markedButUnreachableBytes() : nil
-        return violations
+        return Goroutine.onSystemStack {
+            let violations = checkmark || measure ? heap.checkmark(roots: roots) : []
+            lastFloatingGarbage = measure ? heap.markedButUnreachableBytes() : nil
+            return violations
+        }
     }
 
     /// Sums and resets every P's barrier counters.

@@ -17,6 +17,12 @@ extension ConcurrentCollector {
     /// Shades every root slot of `g`; the stack turns black. The goroutine must be stopped
     /// (suspended, world stopped, or the caller itself).
     func scanStack(_ g: Goroutine, _ gcw: GCWork) {
+        Goroutine.onSystemStack { () -> Void in scanStackOnSystemStack(g, gcw) }
+        if !Goroutine.isOnSystemStack { checker?.raisePendingFailure() }
+    }
+
+    /// The scan itself, on the system stack (Go's scanstack runs there too).
+    private func scanStackOnSystemStack(_ g: Goroutine, _ gcw: GCWork) {
         let st = g.currentStatus
         if st == .dead || st == .idle { return }
         let roots = g.roots

@@ -13,9 +13,7 @@ extension ConcurrentCollector {
     /// Stops the world, begins a mark (globals grey, barrier on) and restarts the world. No
     /// mark workers run: the caller drives marking with `step*`.
     package func stepBegin() {
-        let w = rt.scheduler.stopTheWorld(reason: "GC step: begin")
-        beginMark()
-        rt.scheduler.startTheWorld(w)
+        _ = rt.scheduler.withWorldStoppedOnSystemStack(reason: "GC step: begin") { _ in beginMark() }
     }
 
     /// Scans (blackens) the grey object `r`: its fields are shaded.
@@ -42,9 +40,8 @@ extension ConcurrentCollector {
     /// Stops the world, finishes the mark (drain, re-scan if the plan says so, checkmark)
     /// and starts the sweep. Returns the checkmark's findings instead of stopping the run.
     package func stepFinish() -> [CheckmarkViolation] {
-        let w = rt.scheduler.stopTheWorld(reason: "GC step: finish")
-        let v = finishMark()
-        rt.scheduler.startTheWorld(w)
+        let (v, _) = rt.scheduler.withWorldStoppedOnSystemStack(reason: "GC step: finish") { _ in finishMark() }
+        checker?.raisePendingFailure()
         return v
     }
 }

@@ -140,12 +140,14 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         var pauses: [Int64] = []
         rt.sweepBeforeCycle()
 
-        // 1. Sweep termination (world stopped).
-        var w = sched.stopTheWorld(reason: "GC sweep termination (\(kind))")
-        beginMark()
-        let t1 = nanotime()
-        pauses.append(sched.startTheWorld(w))
-        rt.eventLog.record(GCEvent(kind: .stw, name: "sweep termination", start: w.requested, end: nanotime()))
+        // 1. Sweep termination (world stopped). Every stop-the-world phase runs on the
+        // system stack, as Go's do: nothing of it touches this goroutine's small stack.
+        let ((stwStart, t1), pause) = sched.withWorldStoppedOnSystemStack(reason: "GC sweep termination (\(kind))") { w in
+            beginMark()
+            return (w.requested, nanotime())
+        }
+        pauses.append(pause)
+        rt.eventLog.record(GCEvent(kind: .stw, name: "sweep termination", start: stwStart, end: stwStart + pause))
 
         // 2. Concurrent mark.
         let workers = startWorkers()
@@ -161,37 +163,39 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
 
         // 3. Mark completion, 4. mark termination.
         var rounds = 0
+        var t2: Int64 = 0, violations: [CheckmarkViolation] = [], goal = 0
         while true {
             waitUntilIdle()
-            w = sched.stopTheWorld(reason: "GC mark termination (\(kind))")
             rounds += 1
-            if flushAllProcessors() && rounds < 16 {
-                pauses.append(sched.startTheWorld(w))
-                rt.eventLog.record(GCEvent(kind: .stw, name: "mark completion flush", start: w.requested, end: nanotime()))
-                continue
+            let (done, pause) = sched.withWorldStoppedOnSystemStack(reason: "GC mark termination (\(kind))") { w -> (stop: Int64, finished: Bool) in
+                if flushAllProcessors() && rounds < 16 { return (w.requested, false) }
+                t2 = nanotime()
+                active.store(false, ordering: .relaxed)
+                let markClock = clock() - markStartClock
+                lastFractionalShare = markClock > 0 && workers.fractional > 0
+                    ? Double(fractionalCycleNS.load(ordering: .relaxed)) / Double(markClock) : nil
+                violations = finishMark()
+                if violations.isEmpty {
+                    goal = rt.pacer.cycleEnded(measurement(marked: engine.liveBytes, heapStart: heapStart, markNS: t2 - t1))
+                }
+                return (w.requested, true)
             }
-            break
+            pauses.append(pause)
+            rt.eventLog.record(GCEvent(kind: .stw, name: done.finished ? "mark termination" : "mark completion flush",
+                                       start: done.stop, end: done.stop + pause))
+            if done.finished { break }
         }
-        let t2 = nanotime()
-        active.store(false, ordering: .relaxed)
-        let markClock = clock() - markStartClock
-        lastFractionalShare = markClock > 0 && workers.fractional > 0
-            ? Double(fractionalCycleNS.load(ordering: .relaxed)) / Double(markClock) : nil
-        let violations = finishMark()
+        checker?.raisePendingFailure()
         if let v = violations.first {
             gcFailure("\(v) (\(violations.count) reachable objects left unmarked by \(kind) in GC cycle \(heap.cycle))")
         }
         let marked = engine.liveBytes
         let heapEnd = heapAtMarkEnd
-        let goal = rt.pacer.cycleEnded(measurement(marked: marked, heapStart: heapStart, markNS: t2 - t1))
-        let t3 = nanotime()
-        pauses.append(sched.startTheWorld(w))
-        rt.eventLog.record(GCEvent(kind: .stw, name: "mark termination", start: w.requested, end: nanotime()))
         rt.eventLog.record(GCEvent(kind: .mark, name: "mark (\(kind))", start: t1, end: t2))
         workers.group.wait()
         return GCCycleRecord(
             cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
-            sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: max(t3 - t2, pauses.last!),
+            sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: pauses.last!,
             pauses: pauses, heapStart: heapStart, heapEnd: heapEnd, heapMarked: marked,
             nextGoal: goal, procs: sched.procs, markedObjects: engine.markedObjects.load(ordering: .relaxed),
             barrierCalls: lastBarrierCalls, shades: lastShades, floatingGarbageBytes: lastFloatingGarbage)
@@ -241,7 +245,10 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
     /// checkmark violations (empty when the check level is off or all is well).
     func finishMark() -> [CheckmarkViolation] {
         engine.phase.store(.termination, ordering: .relaxed)
-        markRemaining()
+        // The world is stopped: drains, re-scans and checks run on the system stack.
+        // A violation the invariant checker finds here is raised by the caller, once off
+        // the system stack (`checker.raisePendingFailure()`).
+        Goroutine.onSystemStack { markRemaining() }
         let violations = verifyMark()
         collectBarrierCounters()
         barrier.setEnabled(false)

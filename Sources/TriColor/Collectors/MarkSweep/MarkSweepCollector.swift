@@ -39,33 +39,35 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
         let start = nanotime()
         let heapStart = rt.heap.heapLiveBytes
         rt.sweepBeforeCycle()
-        let w = sched.stopTheWorld(reason: "GC (markSweep)")
-        marker.sweepTermination()
-        let t1 = nanotime()
-        let roots = GoroutineRoots(scheduler: sched, extra: rt.extraRoots)
-        marker.markRoots(roots)
-        marker.drain()
-        let t2 = nanotime()
-        let heapEnd = rt.heap.heapLiveBytes
-        var m = MarkMeasurement()
-        m.stackScan = roots.slotCount() * 8
-        m.heapInUse = rt.heap.heapInUseBytes
-        let report = marker.markTermination(roots: roots)
-        var floating: Int? = nil
-        if rt.config.measureFloatingGarbage {
-            _ = rt.heap.checkmark(roots: roots)
-            floating = rt.heap.markedButUnreachableBytes()
+        // Steps 1-5 run on the system stack with the world stopped (Go's gcStart and
+        // gcMarkTermination run there too), not on the allocating goroutine's small stack.
+        let ((stwStart, t1, t2, t3, heapEnd, report, floating, goal), pause) = sched.withWorldStoppedOnSystemStack(reason: "GC (markSweep)") { w in
+            marker.sweepTermination()
+            let t1 = nanotime()
+            let roots = GoroutineRoots(scheduler: sched, extra: rt.extraRoots)
+            marker.markRoots(roots)
+            marker.drain()
+            let t2 = nanotime()
+            let heapEnd = rt.heap.heapLiveBytes
+            var m = MarkMeasurement()
+            m.stackScan = roots.slotCount() * 8
+            m.heapInUse = rt.heap.heapInUseBytes
+            let report = marker.markTermination(roots: roots)
+            var floating: Int? = nil
+            if rt.config.measureFloatingGarbage {
+                _ = rt.heap.checkmark(roots: roots)
+                floating = rt.heap.markedButUnreachableBytes()
+            }
+            m.heapMarked = report.liveBytes
+            m.heapScan = report.liveBytes
+            m.globalsScan = rt.heap.globalCount * 8
+            m.heapLiveAtTrigger = heapStart
+            m.heapLiveAtEnd = heapEnd
+            m.procs = sched.procs
+            let goal = rt.pacer.cycleEnded(m)
+            return (w.requested, t1, t2, nanotime(), heapEnd, report, floating, goal)
         }
-        m.heapMarked = report.liveBytes
-        m.heapScan = report.liveBytes
-        m.globalsScan = rt.heap.globalCount * 8
-        m.heapLiveAtTrigger = heapStart
-        m.heapLiveAtEnd = heapEnd
-        m.procs = sched.procs
-        let goal = rt.pacer.cycleEnded(m)
-        let t3 = nanotime()
-        let pause = sched.startTheWorld(w)
-        rt.eventLog.record(GCEvent(kind: .stw, name: "markSweep stop-the-world", start: w.requested, end: nanotime()))
+        rt.eventLog.record(GCEvent(kind: .stw, name: "markSweep stop-the-world", start: stwStart, end: stwStart + pause))
         rt.eventLog.record(GCEvent(kind: .mark, name: "mark (markSweep, world stopped)", start: t1, end: t2))
         return GCCycleRecord(
             cycle: report.cycle, reason: reason, collector: kind, start: start,

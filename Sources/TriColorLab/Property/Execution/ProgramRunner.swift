@@ -109,10 +109,12 @@ public struct ProgramRunner: Sendable {
         program.operationCount * 3 + 60
     }
 
-    /// Runs `program` once under `schedule`.
-    /// - Precondition: `program.validationError() == nil`.
+    /// Runs `program` once under `schedule`. A malformed program (`validationError()` not
+    /// nil) is not run: the outcome is `.error("malformed program: ...")`.
     public func run(_ program: MutatorProgram, schedule: ScheduleChoice) -> RunOutcome {
-        if let e = program.validationError() { preconditionFailure("ProgramRunner.run: malformed program: \(e)") }
+        if let e = program.validationError() {
+            return RunOutcome(verdict: .error("malformed program: \(e)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
+        }
         let kind: ScheduleStrategyKind
         switch schedule {
         case .random(let s): kind = .random(seed: s)
