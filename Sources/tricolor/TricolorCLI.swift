@@ -110,8 +110,8 @@ public enum TricolorCLI {
                 }
                 o.config.collector = k
             case "--ablations": o.ablations = true
-            case "--seeds": guard let n = number("--seeds", min: 1) else { return nil }; o.config.seeds = n
-            case "--first-seed": guard let n = number("--first-seed", min: 0) else { return nil }; o.config.firstSeed = UInt64(n)
+            case "--seeds": guard let n = number("--seeds", min: 1, max: 100_000_000) else { return nil }; o.config.seeds = n
+            case "--first-seed": guard let n = number("--first-seed", min: 0, max: Int(Int64.max) - 100_000_000) else { return nil }; o.config.firstSeed = UInt64(n)
             case "--scheduler":
                 guard let v = value("--scheduler") else { return nil }
                 guard let s = ExplorationScheduler(rawValue: v) else {
@@ -125,7 +125,7 @@ public enum TricolorCLI {
             case "--schedules": guard let n = number("--schedules", min: 1, max: 10_000) else { return nil }; o.config.schedulesPerSeed = n
             case "--pct-depth": guard let n = number("--pct-depth", min: 1, max: 64) else { return nil }; o.config.pctDepth = n
             case "--bound": guard let n = number("--bound", min: 0, max: 16) else { return nil }; o.config.exhaustiveBound = n
-            case "--max-schedules": guard let n = number("--max-schedules", min: 1) else { return nil }; o.config.exhaustiveMaxSchedules = n
+            case "--max-schedules": guard let n = number("--max-schedules", min: 1, max: 100_000_000) else { return nil }; o.config.exhaustiveMaxSchedules = n
             case "--check":
                 guard let v = value("--check") else { return nil }
                 guard let l = CheckLevel(rawValue: v), l != .off else { _ = bad("--check wants full or cheap, got '\(v)'", err); return nil }
