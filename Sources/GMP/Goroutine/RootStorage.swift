@@ -10,6 +10,11 @@ public struct RootStorage: @unchecked Sendable {
     @inlinable public var count: Int { _count }
     @usableFromInline var _count: Int = 0
     @usableFromInline var capacity: Int = 0
+    /// True while the owning goroutine is inside `Scheduler.syscall`/`blockingCall`: it has
+    /// no P, so a stop-the-world or a stack scan treats it as suspended and reads these slots
+    /// from another thread. Writers (push, slot stores, truncate) must check it and refuse
+    /// (TriColor does, with a message). Written and read only by the owning goroutine.
+    public internal(set) var isFrozen = false
 
     public init() {}
 

@@ -14,7 +14,10 @@ import Synchronization
 // which queues the goroutine globally and parks the M.
 //
 // Do not touch the managed heap or goroutine primitives inside the call: the goroutine has
-// no P while it runs.
+// no P while it runs. Its root slots are frozen (`RootStorage.isFrozen`) for the call's
+// length: a stop-the-world or a concurrent stack scan counts a goroutine in a syscall as
+// suspended and reads its slots from another thread, so a write there would race with the
+// scan. Go has the same rule: code in a syscall or cgo call does not run Go code.
 
 extension Scheduler {
     /// Runs `body`, which may block the thread for a while (a read, a lock, a C call), while
@@ -22,16 +25,24 @@ extension Scheduler {
     /// deterministic mode) it simply runs `body`.
     public static func syscall<T>(_ body: () throws -> T) rethrows -> T {
         guard let g = Goroutine.current, g.sched.det == nil else { return try body() }
+        g.rootsStorage.pointee.isFrozen = true
         g.sched.entersyscall(g, block: false)
-        defer { g.sched.exitsyscall(g) }
+        defer {
+            g.sched.exitsyscall(g)
+            g.rootsStorage.pointee.isFrozen = false
+        }
         return try body()
     }
 
     /// Runs `body`, known to block, after handing the P to another M at once.
     public static func blockingCall<T>(_ body: () throws -> T) rethrows -> T {
         guard let g = Goroutine.current, g.sched.det == nil else { return try body() }
+        g.rootsStorage.pointee.isFrozen = true
         g.sched.entersyscall(g, block: true)
-        defer { g.sched.exitsyscall(g) }
+        defer {
+            g.sched.exitsyscall(g)
+            g.rootsStorage.pointee.isFrozen = false
+        }
         return try body()
     }
 

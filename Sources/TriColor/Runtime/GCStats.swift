@@ -30,6 +30,17 @@ public struct GCStats: Sendable {
     public var heapGoal: Int
     /// Per-cycle records, oldest first.
     public var records: [GCCycleRecord]
+    /// The heap's own counters at the same moment (objects allocated and freed, spans
+    /// swept, ...): one statistics view, `rt.stats`, holds both.
+    public var heap: HeapStats = .zero
+}
+
+extension HeapStats {
+    /// All counters zero (a heap before its first allocation).
+    static let zero = HeapStats(collections: 0, cycle: 0, bytesAllocated: 0, objectsAllocated: 0, objectsFreed: 0,
+                                bytesFreed: 0, liveBytes: 0, liveObjects: 0, heapInUse: 0, heapInUseAtMark: 0,
+                                heapFree: 0, spansReleased: 0, spansSwept: 0, lastMarkNanos: 0, totalMarkNanos: 0,
+                                totalSweepNanos: 0)
 }
 
 /// Collects cycle records; protected by its lock.
@@ -48,7 +59,8 @@ final class GCStatsRecorder: @unchecked Sendable {
                     markNS: records.reduce(0) { $0 + $1.markNS }, sweepNS: Int64(hs.totalSweepNanos),
                     bytesAllocated: hs.bytesAllocated, liveBytes: hs.liveBytes, heapInUse: hs.heapInUse,
                     peakHeapInUse: heap.peakHeapInUseBytes, fragmentation: hs.fragmentation,
-                    cpu: cpu.snapshot(sweepNS: Int64(hs.totalSweepNanos)), heapGoal: goal, records: records)
+                    cpu: cpu.snapshot(sweepNS: Int64(hs.totalSweepNanos)), heapGoal: goal, records: records,
+                    heap: hs)
         }
     }
 }

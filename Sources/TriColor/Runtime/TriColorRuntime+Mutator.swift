@@ -172,14 +172,14 @@ extension TriColorRuntime {
     /// Pushes `ref` into a new stack slot of the calling goroutine.
     @inlinable @inline(__always)
     public func push(_ ref: Ref) -> StackSlot {
-        StackSlot(index: currentRoots("push").pointee.push(ref.offset))
+        StackSlot(index: writableRoots("push").pointee.push(ref.offset))
     }
 
     /// Reads or writes a stack slot of the calling goroutine. No barrier, not a safe point.
     @inlinable
     public subscript(slot: StackSlot) -> Ref {
         @inline(__always) get { Ref(offset: currentRoots("stack slot").pointee[slot.index]) }
-        @inline(__always) set { currentRoots("stack slot").pointee[slot.index] = newValue.offset }
+        @inline(__always) set { writableRoots("stack slot store").pointee[slot.index] = newValue.offset }
     }
 
     /// Number of stack slots the calling goroutine holds.
@@ -202,6 +202,21 @@ extension TriColorRuntime {
     func currentRoots(_ api: StaticString) -> UnsafeMutablePointer<RootStorage> {
         guard let r = Goroutine.currentRoots else { Self.notAGoroutine(api) }
         return r
+    }
+
+    /// `currentRoots` for a write: refused inside `Scheduler.syscall` (the slots are frozen
+    /// there; see RootStorage.isFrozen).
+    @inlinable @inline(__always)
+    func writableRoots(_ api: StaticString) -> UnsafeMutablePointer<RootStorage> {
+        let r = currentRoots(api)
+        if _slowPath(r.pointee.isFrozen) { Self.slotWriteInSyscall(api) }
+        return r
+    }
+
+    @usableFromInline @inline(never)
+    static func slotWriteInSyscall(_ api: StaticString) -> Never {
+        heapMisuse("\(api) inside Scheduler.syscall/blockingCall: the goroutine has no P there and its stack "
+            + "slots may be being scanned; write them before or after the call")
     }
 
     @usableFromInline @inline(never)

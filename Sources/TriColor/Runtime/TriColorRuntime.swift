@@ -177,10 +177,21 @@ public final class TriColorRuntime: @unchecked Sendable {
 
     // MARK: Cycles
 
-    /// Runs a full collection now and returns when its mark has finished (the sweep then
-    /// proceeds lazily). Must be called from a goroutine of this runtime.
+    /// Runs a full collection and returns when it is complete, sweep included (Go's
+    /// `runtime.GC()`): afterwards `stats.heap.objectsFreed` counts everything the cycle
+    /// found dead. Must be called from a goroutine of this runtime.
     public func collect() {
         startCycle(reason: .explicit, onlyIfStillNeeded: false)
+        // Go's runtime.GC sweeps on the caller, then waits for spans other sweepers hold.
+        var n = 0
+        while !heap.isSweepDone {
+            if heap.sweepOne() {
+                n += 1
+                if n % 16 == 0 { Goroutine.safePoint() }
+            } else {
+                Goroutine.yield()
+            }
+        }
     }
 
     /// Starts a collection without waiting for it: a concurrent collector's cycle runs on a
