@@ -192,6 +192,7 @@ public final class Scheduler: @unchecked Sendable {
             lock.withLock { for m in midle { m.park.wakeup() } }
             tc_usleep(200)
         }
+        for p in allp { p.timers.removeAll() }
         allgLock.withLock {
             for g in allgs {
                 if let s = g.stack { stacks.put(s) }

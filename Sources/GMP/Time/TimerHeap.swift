@@ -164,6 +164,19 @@ final class TimerHeap: @unchecked Sendable {
         }
     }
 
+    /// Disarms every timer (the scheduler's shutdown: timers of abandoned goroutines, and
+    /// the channels and functions they hold, are released).
+    func removeAll() {
+        lock.withLock {
+            for t in heap {
+                t.index = -1
+                t.owner.store(-1, ordering: .releasing)
+            }
+            heap.removeAll()
+            publish()
+        }
+    }
+
     /// Updates the lock-free mirrors; requires `lock`.
     private func publish() {
         earliest.store(heap.first?.when ?? .max, ordering: .relaxed)
