@@ -283,6 +283,23 @@ import Testing
         #expect(pendingAfter.value == false)
     }
 
+    /// A timer on the heap of a P that is not the waiter's (idle, or another M's) still
+    /// fires: by an M looking for work, a parked M's timed wake-up, or sysmon.
+    @Test(arguments: [0, 1])
+    func timerOnAnotherPsHeapFires(pid: Int) throws {
+        let got = Box<[String]>([])
+        try run {
+            let s = Goroutine.current!.scheduler
+            let ch = Channel<TimerTick>(capacity: 1)
+            let t = RuntimeTimer(.send(ch))
+            s.addTimer(t, when: s.now() + 2_000_000, period: 0, on: s.allp[pid], wake: true)
+            got.value.append("on P\(t.owner.load(ordering: .relaxed))")
+            _ = ch.receive()
+            got.value.append("fired, on heap \(t.owner.load(ordering: .relaxed))")
+        }
+        #expect(got.value == ["on P\(pid)", "fired, on heap -1"])
+    }
+
     /// A goroutine that waits only on a timer is not deadlocked; one that waits on nothing
     /// that can happen is, and the report says why.
     @Test func pendingTimerIsNotADeadlock() throws {
