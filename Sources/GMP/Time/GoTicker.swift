@@ -33,11 +33,9 @@ public final class GoTicker: @unchecked Sendable {
     /// Arms the ticker on the calling goroutine's P; the caller holds `rt.modLock` or is
     /// the initializer.
     private func arm(_ period: Duration, _ misuse: String) {
-        let g = Goroutine.mustCurrent("GoTicker")
+        let p = Scheduler.timerProcessor(Goroutine.mustCurrent("GoTicker"), "GoTicker")
         let ns = period.nanosecondsClamped
         if ns <= 0 { Goroutine.panic(misuse) }
-        // The goroutine's P, borrowed (see GoTimer.arm).
-        let p = g.m.unsafelyUnwrapped.p.unsafelyUnwrapped
         sched.addTimer(rt, when: sched.now().addingClamped(ns), period: ns, on: p, wake: true)
     }
 

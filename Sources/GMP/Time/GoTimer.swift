@@ -46,12 +46,8 @@ public final class GoTimer: @unchecked Sendable {
     /// Arms the timer on the calling goroutine's P; the caller holds `rt.modLock` or is
     /// the initializer (no one else sees `rt` yet).
     func arm(_ duration: Duration) {
-        let g = Goroutine.mustCurrent("GoTimer")
-        let when = sched.now().addingClamped(duration.nanosecondsClamped)
-        // The goroutine's P, borrowed: it is held by the goroutine's M until the next safe
-        // point, and `addTimer` has none.
-        let p = g.m.unsafelyUnwrapped.p.unsafelyUnwrapped
-        sched.addTimer(rt, when: when, period: 0, on: p, wake: true)
+        let p = Scheduler.timerProcessor(Goroutine.mustCurrent("GoTimer"), "GoTimer")
+        sched.addTimer(rt, when: sched.now().addingClamped(duration.nanosecondsClamped), period: 0, on: p, wake: true)
     }
 
     /// Prevents the timer from firing (Go's Timer.Stop). Returns true if this call stopped

@@ -31,6 +31,17 @@ extension Scheduler {
         }
     }
 
+    /// The P whose heap takes a timer armed by the running goroutine `g`: its M's P (valid
+    /// until `g`'s next safe point; arming has none). A clear error inside
+    /// `Scheduler.syscall`/`blockingCall`, where the goroutine has no P.
+    static func timerProcessor(_ g: Goroutine, _ api: StaticString) -> Processor {
+        guard let p = g.m?.p else {
+            preconditionFailure("\(api): goroutine \(g.id) has no P inside Scheduler.syscall/blockingCall; "
+                + "arm timers outside the call")
+        }
+        return p
+    }
+
     /// Disarms `t`: true if it was armed and now will not fire (Go's deltimer). The caller
     /// holds `t.modLock`.
     func stopTimer(_ t: RuntimeTimer) -> Bool {
