@@ -41,6 +41,26 @@ try Scheduler.run(SchedulerConfig()) {
 }
 print("doubled", doubled.load(ordering: .relaxed))  // 48
 
+// README "From Go": a select whose case ends the loop, a timeout, recover.
+try Scheduler.run(SchedulerConfig()) {
+    let results = Channel<Int>(capacity: 8)
+    go { for i in 1...3 { results.send(i) }; results.close() }
+    var sum = 0
+    while true {
+        let more: Bool = Select.run {
+            $0.receive(from: results) { v in
+                guard let v else { return false }             // closed: leave the loop
+                sum += v
+                return true
+            }
+            $0.receive(from: after(.seconds(5))) { _ in false } // Go's time.After timeout
+        }
+        if !more { break }
+    }
+    let p = Goroutine.recover { throw GoPanic("boom") }     // Go's recover()
+    print("from go", sum, p.map { "recovered \($0)" } ?? "no panic")  // from go 6 recovered boom
+}
+
 // README "The managed heap".
 var config = RuntimeConfig()            // or RuntimeConfig.fromEnvironment()
 config.collector = .hybrid              // .markSweep, .insertion, .deletion, .hybrid

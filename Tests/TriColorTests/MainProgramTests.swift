@@ -23,5 +23,6 @@ import Testing
     let lines = text.split(separator: "\n").map(String.init)
     #expect(lines.first == "338350", "\(text)")
     #expect(lines.contains("doubled 48"), "\(text)")
+    #expect(lines.contains("from go 6 recovered boom"), "\(text)")
     #expect(lines.last?.hasSuffix(" 1000") == true, "\(text)")
 }

@@ -68,6 +68,13 @@ public final class Goroutine: @unchecked Sendable {
     /// Select wake-up arbitration (Go's g.selectDone): 0 open, 1 taken. Acquire/release.
     let selectDone = Atomic<UInt32>(0)
 
+    /// The runtime timer of `Goroutine.sleep` (Go's g.timer): made on the first sleep and
+    /// kept when the object is reused (its action readies this object). Armed only by g0
+    /// after this goroutine parked (`PendingAction.parkTimer`) and fired once, so it is
+    /// never on a heap when the goroutine runs; its fields are protected as
+    /// `RuntimeTimer` says.
+    lazy var sleepTimer = RuntimeTimer(.ready(ref))
+
     // MARK: GC seams (GMP never interprets these)
 
     /// Per-goroutine root storage: word-sized slots a collector treats as this goroutine's
@@ -178,6 +185,8 @@ public enum WaitReason: String, Sendable {
     case none = ""
     case chanSend = "chan send"
     case chanReceive = "chan receive"
+    case chanSendNil = "chan send (nil chan)"
+    case chanReceiveNil = "chan receive (nil chan)"
     case select = "select"
     case selectNoCases = "select (no cases)"
     case mutex = "sync.Mutex.Lock"

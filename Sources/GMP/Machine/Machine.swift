@@ -200,7 +200,7 @@ import Synchronization
             for l in locks.reversed() { tc_lock_release(l) }
         case .parkTimer(let when):
             g.casStatus(from: .running, to: .waiting)
-            sched.timers.add(when: when, g)
+            sched.addTimer(g.sleepTimer, when: when, period: 0, on: p.unsafelyUnwrapped, wake: false)
         case .exit:
             sched.goexit0(g, self)
         case .exitSyscall:
@@ -229,7 +229,7 @@ enum PendingAction {
     /// a buffer (not an array) keeps the enum trivial, so setting `pending` costs no
     /// retain/release.
     case parkMany(UnsafeBufferPointer<UnsafeMutablePointer<tc_lock>>)
-    /// Block in `.waiting` until the time `when` (scheduler clock).
+    /// Block in `.waiting` until the time `when` (scheduler clock), on this M's P's timer heap.
     case parkTimer(Int64)
     /// The goroutine finished.
     case exit

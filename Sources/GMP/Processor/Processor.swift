@@ -61,6 +61,8 @@ public final class Processor: @unchecked Sendable {
     static let goidBatch: Int64 = 16
     /// Cached free stacks (owner only).
     var stackCache: [Stack] = []
+    /// This P's timers (Go's p.timers; TimerHeap has its own lock). Immutable reference.
+    let timers: TimerHeap
 
     /// Per-P storage for a collector (for example an allocation cache or a work buffer).
     /// Accessed only by the M that holds this P, or while the world is stopped.
@@ -81,6 +83,7 @@ public final class Processor: @unchecked Sendable {
 
     init(id: Int) {
         self.id = id
+        timers = TimerHeap(pid: id)
         runq = .allocate(capacity: Int(Processor.runqSize))
         runq.initialize(repeating: 0, count: Int(Processor.runqSize))
         localStorageRaw = .allocate(capacity: 1)

@@ -24,8 +24,14 @@ extension Scheduler {
         for g in gs { body(g) }
     }
 
-    /// Number of goroutines created and not yet exited.
+    /// Number of goroutines created and not yet exited, system goroutines included (a
+    /// collector's workers and sweeper); `numGoroutine` counts the program's own.
     public var goroutineCount: Int { liveGoroutines.load(ordering: .relaxed) }
+
+    /// The number of user goroutines that exist (Go's runtime.NumGoroutine): created,
+    /// not yet exited, and not `Goroutine.isSystem`. The main goroutine counts. A snapshot:
+    /// goroutines start and exit concurrently.
+    public var numGoroutine: Int { userGoroutines.load(ordering: .relaxed) }
 }
 
 // Idle-priority work (`SchedulerHooks.onIdle`, `ParkingSpot`).

@@ -95,15 +95,6 @@ final class DeterministicState: @unchecked Sendable {
 }
 
 extension Scheduler {
-    /// Moves goroutines whose (virtual) timers expired to the runnable set.
-    func releaseExpiredTimersDet() {
-        guard let det, let due = timers.nextDeadline(), due <= det.virtualNow else { return }
-        for g in timers.popExpired(now: det.virtualNow) {
-            g.casStatus(from: .waiting, to: .runnable)
-            det.makeRunnable(g)
-        }
-    }
-
     /// findRunnable in deterministic mode: the forced goroutine, else the strategy's choice
     /// among the runnable set, advancing virtual time to the next timer when it is empty.
     func detFindRunnable(_ m: Machine) -> (g: GoroutineRef, inheritTime: Bool)? {
@@ -128,7 +119,7 @@ extension Scheduler {
             }
             releaseExpiredTimersDet()
             if det.runnable.isEmpty {
-                if let due = timers.nextDeadline() {
+                if let due = nextTimerDeadline() {
                     det.virtualNow = max(det.virtualNow, due)
                     continue
                 }

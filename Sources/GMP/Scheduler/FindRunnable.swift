@@ -3,9 +3,10 @@ import Synchronization
 
 // Finding work (Go's findRunnable, proc.go).
 //
-// An M with a P looks, in order: (1) every 61st schedule, one goroutine from the global
-// queue first, so a busy local queue cannot starve it; (2) the local queue (runnext first);
-// (3) the global queue, taking a fair batch (globrunqget); (4) steal: four rounds over the
+// An M with a P looks, in order: (0) its P's due timers (checkTimers); (1) every 61st
+// schedule, one goroutine from the global queue first, so a busy local queue cannot starve
+// it; (2) the local queue (runnext first); (3) the global queue, taking a fair batch
+// (globrunqget); (4) the due timers of the other Ps, then steal: four rounds over the
 // other Ps in random order taking half of a victim's queue, runnext only in the last round;
 // (5) idle-priority work from `SchedulerHooks.onIdle`. Only some Ms may spin (look for work
 // in other Ps) at once: a non-spinning M becomes spinning only while 2 x spinning < busy
@@ -25,7 +26,7 @@ extension Scheduler {
         if !deterministic && !gcwaiting.load(ordering: .acquiring) && !shuttingDown.load(ordering: .acquiring),
            let pU = m.pU {
             let r = pU._withUnsafeGuaranteedRef { p -> (g: GoroutineRef, inheritTime: Bool)? in
-                if timers.nextDeadline() != nil { checkTimers(now: nanotime(), p: p) }
+                if p.timers.earliest.load(ordering: .relaxed) != .max { checkTimers(p, now: nanotime()) }
                 if p.schedtick.load(ordering: .relaxed) % 61 == 0 && runqsize > 0 {
                     lock.lock()
                     let g = globrunqget(p, max: 1)
@@ -59,7 +60,7 @@ extension Scheduler {
                 gcstopm(m)
                 continue top
             }
-            if timers.nextDeadline() != nil { checkTimers(now: nanotime(), p: p) }
+            if p.timers.earliest.load(ordering: .relaxed) != .max { checkTimers(p, now: nanotime()) }
             if p.schedtick.load(ordering: .relaxed) % 61 == 0 && runqsize > 0 {
                 let g = lock.withLock { globrunqget(p, max: 1) }
                 if let g { return (g, false) }
@@ -68,6 +69,11 @@ extension Scheduler {
             if runqsize != 0 {
                 let g = lock.withLock { globrunqget(p, max: 0) }
                 if let g { return (g, false) }
+            }
+            // Timers due on other Ps (idle ones, or ones whose M is busy) fire onto this P.
+            if nextTimerDeadline() != nil {
+                checkOtherTimers(p, now: nanotime())
+                if let r = p.runqget() { return r }
             }
             let busy = procs - npidle.load(ordering: .sequentiallyConsistent)
             if m.spinning || 2 * nmspinning.load(ordering: .sequentiallyConsistent) < busy {

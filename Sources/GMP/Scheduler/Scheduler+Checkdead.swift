@@ -24,10 +24,11 @@ import Synchronization
 //   * An M that was spinning looks again, *after* leaving the spinning state, at every run
 //     queue, the global queue and idle-priority work (`recheckAfterSpinning`): work
 //     submitted by a readier that saw nmspinning > 0 (and so woke nobody) is picked up.
-//   * Expired timers move to a run queue either by an M holding a P (`checkTimers`: that
-//     M is not idle) or under `lock` (sysmon's `injectTimers`), and an idle M sleeps no
-//     longer than the earliest deadline; so while a timer is pending, in the heap or in
-//     flight, `checkdead` (which holds `lock`) sees it.
+//   * Expired timers are fired either by an M holding a P (`checkTimers`: that M is not
+//     idle) or by a thread without one counted in `wakesInFlight` (`fireTimersNoP`: sysmon,
+//     or an M whose timed park found every P busy), and an idle M sleeps no longer than the
+//     earliest deadline; so while a timer is pending, on a heap or in flight, `checkdead`
+//     sees it.
 // Scheduler+Handoff.swift explains the hand-off rules these build on.
 
 extension Scheduler {
@@ -36,10 +37,14 @@ extension Scheduler {
     /// file's opening comment).
     func checkdead() {
         if shuttingDown.load(ordering: .relaxed) || failure != nil { return }
+        // Timers before `wakesInFlight`: a thread firing timers without a P raises
+        // `wakesInFlight` before a timer leaves its heap (both sequentially consistent), so
+        // a heap seen empty here means that raise is visible below, or its goroutine was
+        // queued under `lock` (which this M holds) before.
+        if runqsize > 0 || timersPending { return }
+        for p in allp where !p.runqEmpty { return }
         let running = mcount - midle.count + wakesInFlight.load(ordering: .sequentiallyConsistent)
         if running > 0 { return }
-        if runqsize > 0 || timers.count > 0 { return }
-        for p in allp where !p.runqEmpty { return }
         let report = goroutineReport()
         failure = .deadlock(report)
         shuttingDown.store(true, ordering: .releasing)

@@ -94,7 +94,8 @@ extension Scheduler {
     /// (acquire) before looking at them: the stack scanner, `withSuspended`, stop-the-world.
     func publish(_ ref: GoroutineRef, parent: Goroutine?) {
         ref.withGoroutine { gp in
-            if let hook = hooks.onSpawn, let parent { hook(parent, gp) }
+            if let hook = hooks.onSpawn { hook(parent, gp) }
+            if !gp.isSystem { userGoroutines.add(1, ordering: .relaxed) }
             gp.setStatus(.runnable)
         }
         stats.goroutinesCreated.add(1, ordering: .relaxed)
@@ -135,6 +136,7 @@ extension Scheduler {
         g.body = nil
         if g.collectorData != nil { g.collectorData = nil }
         liveGoroutines.subtract(1, ordering: .relaxed)
+        if !g.isSystem { userGoroutines.subtract(1, ordering: .relaxed) }
         if g === mainG {
             beginShutdown()
             return

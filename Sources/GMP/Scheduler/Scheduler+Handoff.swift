@@ -21,8 +21,8 @@ import Synchronization
 //     global queue: one M per goroutine while Ps are idle, without deferring to spinners.
 //   * `run` starts the first M, and `startTheWorld` one per stopped P that has local work.
 // An M parks (`stopm`) when it has no P: on `midle`, under `lock`, after `checkdead`, with a
-// timeout at the earliest timer so that a sleeping goroutine's deadline wakes someone (an M
-// whose timeout fires takes an idle P itself).
+// timeout at the earliest timer of any P so that a timer's deadline wakes someone (an M
+// whose timeout fires takes an idle P itself, or with none idle fires the due timers).
 //
 // When a P is handed off (`handoffp`): its M blocks in the kernel, at once for
 // `Scheduler.blockingCall` (Go's entersyscallblock), or when sysmon `retake`s a P that sat
@@ -146,7 +146,8 @@ extension Scheduler {
             midle.append(m)
             checkdead()
             lock.unlock()
-            let timeout = timers.nextDeadline().map { max(0, $0 - nanotime()) } ?? -1
+            // Sleep until the next timer (Scheduler+Timers.swift: where a netpoll wait goes).
+            let timeout = nextTimerDeadline().map { max(0, $0 - nanotime()) } ?? -1
             let woke = m.park.sleep(timeoutNS: timeout)
             if shuttingDown.load(ordering: .acquiring) {
                 lock.withLock { midle.removeAll { $0 === m } }
@@ -163,6 +164,9 @@ extension Scheduler {
                         acquirep(m, pp)
                         return true
                     }
+                    // Every P is busy: fire the due timers from here, without a P, so a
+                    // long run slice cannot hold them up (and this M does not spin).
+                    fireTimersNoP(now: nanotime(), grace: 0)
                     continue
                 }
                 lock.unlock()
@@ -230,6 +234,12 @@ extension Scheduler {
     /// `wakep` may add parallelism; otherwise to the global queue, with `startIdle`.
     func ready(_ g: Goroutine, next: Bool = true) {
         g.casStatus(from: .waiting, to: .runnable)
+        enqueueRunnable(g, next: next)
+    }
+
+    /// Queues the runnable goroutine `g` as `ready` does (a readied one, or a new one from
+    /// `spawnDetached`).
+    func enqueueRunnable(_ g: Goroutine, next: Bool) {
         if deterministic {
             det!.makeRunnable(g)
             return

@@ -7,7 +7,7 @@ import Synchronization
 // and the hooks and statistics a layer above sees. The behaviour lives in extensions beside
 // this file: goroutine creation (Scheduler+Goroutines), P/M hand-off (Scheduler+Handoff),
 // deadlock detection (Scheduler+Checkdead), finding work, stopping the world, syscalls,
-// sysmon, timers and deterministic mode.
+// sysmon and deterministic mode; timers are in Time/.
 
 /// A GMP scheduler instance: goroutines (G) multiplexed onto OS threads (M) through a fixed
 /// set of processors (P), as in Go's runtime (proc.go). Go's `schedt` plus the runtime's
@@ -77,6 +77,10 @@ public final class Scheduler: @unchecked Sendable {
     let goidGen = Atomic<Int64>(0)
     /// Goroutines created and not yet exited; relaxed (a limit check and a statistic).
     let liveGoroutines = Atomic<Int>(0)
+    /// Published goroutines that are not `isSystem` and have not exited (`numGoroutine`):
+    /// added to by `publish`, after `go(prepare:)` set the flag, subtracted by `goexit0`;
+    /// relaxed (a statistic).
+    let userGoroutines = Atomic<Int>(0)
     /// The main goroutine: written by `run` before any M starts, then read-only.
     unowned(unsafe) var mainG: Goroutine?
     /// Goroutine stacks (StackPool has its own lock).
@@ -116,9 +120,7 @@ public final class Scheduler: @unchecked Sendable {
     var failure: SchedulerError?
     let startTime = nanotime()
 
-    // MARK: Timers, sysmon, determinism, stats
-    /// Sleeping goroutines (TimerQueue has its own lock).
-    let timers: TimerQueue
+    // MARK: Sysmon, determinism, stats (timers live on each P: Processor.timers)
     /// Deterministic-mode state; touched only by the single M (Deterministic.swift).
     let det: DeterministicState?
     /// `det != nil`, as a plain flag the hot paths test without touching the reference.
@@ -137,7 +139,6 @@ public final class Scheduler: @unchecked Sendable {
         procs = config.procs
         allp = (0..<config.procs).map { Processor(id: $0) }
         stacks = StackPool(usable: config.stackSize, guardSize: config.guardSize)
-        timers = TimerQueue()
         if let d = config.deterministic { det = DeterministicState(d) } else { det = nil }
         deterministic = det != nil
         for p in allp.reversed() { pidleput(p) }
@@ -191,6 +192,7 @@ public final class Scheduler: @unchecked Sendable {
             lock.withLock { for m in midle { m.park.wakeup() } }
             tc_usleep(200)
         }
+        for p in allp { p.timers.removeAll() }
         allgLock.withLock {
             for g in allgs {
                 if let s = g.stack { stacks.put(s) }
@@ -219,8 +221,10 @@ public final class Scheduler: @unchecked Sendable {
 /// Callbacks a layer above the scheduler installs before `run` (GMP itself knows nothing
 /// of garbage collection).
 public struct SchedulerHooks: @unchecked Sendable {
-    /// Called on the parent goroutine when it creates `child`, before the child can run.
-    public var onSpawn: ((_ parent: Goroutine, _ child: Goroutine) -> Void)?
+    /// Called when `child` is created, before it can run: on the parent goroutine for
+    /// `go`; with no parent (nil) for the main goroutine and for goroutines a timer starts
+    /// (`afterFunc`), on whichever thread fires the timer.
+    public var onSpawn: ((_ parent: Goroutine?, _ child: Goroutine) -> Void)?
     /// Called by sysmon on every tick with the current `nanotime()` (no P held: must not
     /// touch goroutine-only APIs).
     public var sysmonTick: ((Int64) -> Void)?

@@ -7,8 +7,15 @@ import Foundation
 public struct SchedulerConfig: Sendable {
     /// GOMAXPROCS: how many processors (Ps) run goroutines at once. Default: core count.
     public var procs: Int = ProcessInfo.processInfo.activeProcessorCount
-    /// Usable bytes of every goroutine stack (rounded up to 4 KiB). Default 64 KiB.
-    public var stackSize: Int = 64 << 10
+    /// Usable bytes of every goroutine stack (rounded up to 4 KiB). Default 1 MiB, enough
+    /// for a recursive interpreter: it is a reservation (address space), and a goroutine
+    /// commits only the pages its frames touch, so a shallow goroutine costs what it did
+    /// with 64 KiB stacks (plus page tables: a stack 1 MiB apart from the next one needs a
+    /// page-table page of its own about every two stacks). A stack keeps the pages it has
+    /// touched when its goroutine object is reused, until the scheduler ends. Past it, the
+    /// run stops with `goroutine N stack overflow` (exit status 2). `smallStacks` trades
+    /// depth for count.
+    public var stackSize: Int = 1 << 20
     /// Guard region below every stack. Swift and clang emit no stack probes and a single
     /// frame can skip 12-24 KiB, so keep it at 64 KiB unless you know your frames.
     public var guardSize: Int = 64 << 10

@@ -7,8 +7,8 @@ import Synchronization
 //   * asks goroutines that have run for longer than `preemptAfterNS` (10 ms) without
 //     rescheduling to yield at their next safe point (cooperative preemption: a loop with
 //     no safe point cannot be preempted, as in Go before 1.14);
-//   * injects goroutines whose timers expired 1 ms ago and that no M has taken (at once
-//     when every P is idle);
+//   * fires timers that expired 1 ms ago and that no M has fired (at once when every P is
+//     idle; Time/TimerHeap.swift lists every place timers fire);
 //   * prints the schedtrace line and calls the collector's tick hook (forced GC).
 // It learns that a P made progress by comparing `schedtick` / `syscalltick` with the
 // values it saw last time (its private `SysmonTick` per P).
@@ -56,24 +56,13 @@ extension Scheduler {
         mExited()
     }
 
-    /// Moves goroutines with expired timers to the global queue if no M picked them up.
-    /// Popping and queueing happen under `lock`, the lock `checkdead` holds, so the deadlock
-    /// check never sees a goroutine that has left the timer heap but is not yet runnable.
+    /// Fires the timers of a P whose M left them 1 ms overdue, or every due timer when all
+    /// Ps are idle (Go's sysmon "poll network if not polled for more than 10ms" and timer
+    /// check). The goroutines they ready go to the global queue with an M started for each
+    /// (`fireTimersNoP` keeps `checkdead` informed).
     private func injectTimers(now: Int64) -> Bool {
-        guard let due = timers.nextDeadline(), due + 1_000_000 <= now || npidle.load(ordering: .relaxed) == procs else {
-            return false
-        }
-        let n = lock.withLock { () -> Int in
-            let gs = timers.popExpired(now: now)
-            for g in gs {
-                g.casStatus(from: .waiting, to: .runnable)
-                globrunqput(g.ref)
-            }
-            return gs.count
-        }
-        if n == 0 { return false }
-        startIdle(n)
-        return true
+        let grace: Int64 = npidle.load(ordering: .relaxed) == procs ? 0 : 1_000_000
+        return fireTimersNoP(now: now, grace: grace) > 0
     }
 
     /// Go's retake: preempt long-running goroutines, take Ps back from syscalls.

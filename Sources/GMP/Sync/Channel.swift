@@ -11,6 +11,10 @@ import CContext
 /// waiter; receives then drain the buffer and return nil. Sending on a closed channel, or
 /// closing twice, panics (the program stops and `Scheduler.run` throws), as in Go.
 ///
+/// A nil channel (`Channel<T>?` holding nil) behaves as in Go: `send` and `receive` on it
+/// block forever (the deadlock detector reports them as `chan send (nil chan)` /
+/// `chan receive (nil chan)`) and a select case on it is never ready.
+///
 /// Sends and receives (blocking or not) are safe points. Blocking parks the goroutine, never
 /// the thread. Sending, receiving or closing outside a goroutine is a precondition failure
 /// with a clear message.
@@ -59,8 +63,9 @@ public final class Channel<T>: @unchecked Sendable {
         state.deallocate()
     }
 
-    /// Values in the buffer now (racy snapshot, like Go's len(ch)).
-    public var bufferedCount: Int { lock.withLock { state.pointee.count } }
+    /// Values in the buffer now (Go's len(ch)): a snapshot that other goroutines may change
+    /// at once. `capacity` is Go's cap(ch).
+    public var count: Int { lock.withLock { state.pointee.count } }
 
     // `send` and `receive` are inlinable so that a client's `Channel<Int>` runs specialized
     // code: unspecialized generic code looks up `Optional<T>` and tuple metadata at run
@@ -251,5 +256,32 @@ extension Channel: Sequence {
     /// Iterates received values until the channel is closed and drained (`for v in ch`).
     public func makeIterator() -> AnyIterator<T> {
         AnyIterator { self.receive() }
+    }
+}
+
+extension Optional {
+    /// Go's send on a possibly nil channel: sends on the channel, or, when it is nil,
+    /// blocks the goroutine forever (`chan send (nil chan)`), as Go does.
+    public func send<T>(_ value: T) where Wrapped == Channel<T> {
+        guard let channel = self else { Goroutine.blockForever(.chanSendNil, "Channel.send") }
+        channel.send(value)
+    }
+
+    /// Go's receive on a possibly nil channel: receives from the channel, or, when it is
+    /// nil, blocks the goroutine forever (`chan receive (nil chan)`), as Go does.
+    public func receive<T>() -> T? where Wrapped == Channel<T> {
+        guard let channel = self else { Goroutine.blockForever(.chanReceiveNil, "Channel.receive") }
+        return channel.receive()
+    }
+}
+
+extension Goroutine {
+    /// Parks the calling goroutine for good (an operation on a nil channel). Nothing can
+    /// ready it: the run ends when main returns, or `checkdead` reports it.
+    static func blockForever(_ reason: WaitReason, _ api: StaticString) -> Never {
+        let g = mustCurrent(api)
+        g.safePointCheck()
+        g.park(reason, unlocking: nil)
+        fatal("goroutine \(g.id) blocked forever (\(reason.rawValue)) was woken")
     }
 }

@@ -4,58 +4,79 @@ import Synchronization
 // Go's `select` (selectgo, select.go): the builder, the type-erased cases and the
 // channel-side polls they use.
 
-/// Go's `select`: waits on several channel operations and performs exactly one.
+/// Go's `select`: waits on several channel operations, performs exactly one and returns
+/// what that case's handler returns.
 ///
 /// ```swift
+/// // A statement (handlers return nothing):
 /// Select.run {
 ///     $0.receive(from: jobs) { job in ... }      // job == nil: jobs is closed
 ///     $0.send(result, to: results) { ... }
-///     $0.otherwise { ... }                       // optional: makes select non-blocking
+///     $0.otherwise { ... }                       // optional: Go's default, makes it non-blocking
+/// }
+/// // An expression: every handler returns a value, so a case can end the loop around it.
+/// while true {
+///     let done: Bool = Select.run {
+///         $0.receive(from: jobs) { job in guard let job else { return true }; handle(job); return false }
+///         $0.receive(from: after(.seconds(1))) { _ in true }   // a timeout
+///     }
+///     if done { break }
 /// }
 /// ```
+///
+/// A case on a nil channel (`Channel<T>?` that is nil) is never ready, as in Go: a select
+/// whose cases are all nil and that has no `otherwise` blocks forever (and the deadlock
+/// detector reports it). A select with no cases at all blocks forever too.
 ///
 /// The algorithm is Go's selectgo: (1) poll the cases in a random order (fairness) with
 /// every channel locked in address order (no lock-order deadlock); (2) if none is ready,
 /// run `otherwise` if present, else enqueue a waiter on every channel and park once;
 /// (3) the first waker wins the goroutine's `selectDone` flag, completes its case and
 /// readies us; other channels drop our stale waiters when they meet them; (4) on waking,
-/// relock everything and dequeue the remaining waiters. A select with no cases blocks
-/// forever.
+/// relock everything, dequeue the remaining waiters and run the winner's handler.
 public enum Select {
-    public static func run(_ build: (inout SelectBuilder) -> Void) {
-        var b = SelectBuilder()
+    /// Runs the select built by `build` and returns the chosen case's result.
+    @discardableResult
+    public static func run<R>(_ build: (inout SelectBuilder<R>) -> Void) -> R {
+        var b = SelectBuilder<R>()
         build(&b)
-        b.execute()
+        return b.execute()
     }
 }
 
-/// Collects the cases of one `Select.run`.
-public struct SelectBuilder {
-    var cases: [SelectCaseBox] = []
-    var otherwiseHandler: (() -> Void)?
+/// Collects the cases of one `Select.run`; `R` is what every handler returns.
+public struct SelectBuilder<R> {
+    var cases: [SelectCaseBox<R>] = []
+    var otherwiseHandler: (() -> R)?
+    /// Cases left out because their channel was nil (never ready).
+    var nilCases = 0
 
-    /// A receive case; the handler gets nil when the channel is closed and drained.
-    public mutating func receive<T>(from channel: Channel<T>, _ handler: @escaping (T?) -> Void) {
+    /// A receive case; the handler gets nil when the channel is closed and drained. A nil
+    /// channel makes a case that is never ready.
+    public mutating func receive<T>(from channel: Channel<T>?, _ handler: @escaping (T?) -> R) {
+        guard let channel else { nilCases += 1; return }
         cases.append(RecvCase(channel, handler))
     }
 
-    /// A send case.
-    public mutating func send<T>(_ value: T, to channel: Channel<T>, _ handler: @escaping () -> Void = {}) {
+    /// A send case. A nil channel makes a case that is never ready; sending on a closed
+    /// channel panics when the case is chosen, as in Go.
+    public mutating func send<T>(_ value: T, to channel: Channel<T>?, _ handler: @escaping () -> R) {
+        guard let channel else { nilCases += 1; return }
         cases.append(SendCase(channel, value, handler))
     }
 
-    /// The default case: run when no other case is ready.
-    public mutating func otherwise(_ handler: @escaping () -> Void) {
+    /// The default case (Go's `default:`): run when no other case is ready.
+    public mutating func otherwise(_ handler: @escaping () -> R) {
         otherwiseHandler = handler
     }
 
-    func execute() {
+    func execute() -> R {
         let g = Goroutine.mustCurrent("Select.run")
         Goroutine.safePoint()
         if cases.isEmpty {
-            if let h = otherwiseHandler { h(); return }
-            g.park(.selectNoCases, unlocking: nil)
-            return
+            if let h = otherwiseHandler { return h() }
+            g.park(nilCases > 0 ? .select : .selectNoCases, unlocking: nil)
+            fatal("select with no ready case: goroutine \(g.id) woke")
         }
         // Poll order: random permutation (per-M generator, deterministic in deterministic mode).
         var order = Array(cases.indices)
@@ -72,14 +93,12 @@ public struct SelectBuilder {
         for i in order {
             if cases[i].pollLocked() {
                 for l in locks.reversed() { tc_lock_release(l) }
-                cases[i].fire(success: cases[i].polledSuccess)
-                return
+                return cases[i].fire(success: cases[i].polledSuccess)
             }
         }
         if let h = otherwiseHandler {
             for l in locks.reversed() { tc_lock_release(l) }
-            h()
-            return
+            return h()
         }
         let waiters = UnsafeMutablePointer<Waiter>.allocate(capacity: cases.count)
         defer { waiters.deallocate() }
@@ -98,12 +117,19 @@ public struct SelectBuilder {
         for l in locks.reversed() { tc_lock_release(l) }
         precondition(winner >= 0, "select: goroutine \(g.id) woke with no case fired")
         let ok = waiters[winner].success
-        cases[winner].fire(success: ok)
+        return cases[winner].fire(success: ok)
+    }
+}
+
+extension SelectBuilder where R == Void {
+    /// A send case with nothing to do after the send.
+    public mutating func send<T>(_ value: T, to channel: Channel<T>?) {
+        send(value, to: channel, {})
     }
 }
 
 /// Type-erased select case.
-class SelectCaseBox {
+class SelectCaseBox<R> {
     var lockPtr: UnsafeMutablePointer<tc_lock> { fatalError("abstract") }
     var polledSuccess = true
     /// With every lock held: completes the case now if it can (and then must NOT unlock).
@@ -111,16 +137,16 @@ class SelectCaseBox {
     func enqueueLocked(_ w: UnsafeMutablePointer<Waiter>) { fatalError("abstract") }
     func dequeueLocked(_ w: UnsafeMutablePointer<Waiter>) { fatalError("abstract") }
     /// After unlocking: runs the handler.
-    func fire(success: Bool) { fatalError("abstract") }
+    func fire(success: Bool) -> R { fatalError("abstract") }
 }
 
-final class RecvCase<T>: SelectCaseBox {
+final class RecvCase<T, R>: SelectCaseBox<R> {
     let channel: Channel<T>
-    let handler: (T?) -> Void
+    let handler: (T?) -> R
     /// Uninitialized `T` storage a sender (or the poll) initializes; `filled` says so.
     let slot: UnsafeMutablePointer<T>
     var filled = false
-    init(_ c: Channel<T>, _ h: @escaping (T?) -> Void) {
+    init(_ c: Channel<T>, _ h: @escaping (T?) -> R) {
         channel = c
         handler = h
         slot = .allocate(capacity: 1)
@@ -147,24 +173,23 @@ final class RecvCase<T>: SelectCaseBox {
         channel.recvq.enqueue(w)
     }
     override func dequeueLocked(_ w: UnsafeMutablePointer<Waiter>) { channel.recvq.remove(w) }
-    override func fire(success: Bool) {
+    override func fire(success: Bool) -> R {
         // A woken receive case holds a value exactly when the sender succeeded; a polled
         // one when the poll found a value (`filled`).
         if success { filled = true }
         if filled {
             filled = false
-            handler(slot.move())
-        } else {
-            handler(nil)
+            return handler(slot.move())
         }
+        return handler(nil)
     }
 }
 
-final class SendCase<T>: SelectCaseBox {
+final class SendCase<T, R>: SelectCaseBox<R> {
     let channel: Channel<T>
-    let handler: () -> Void
+    let handler: () -> R
     let value: UnsafeMutablePointer<T>
-    init(_ c: Channel<T>, _ v: T, _ h: @escaping () -> Void) {
+    init(_ c: Channel<T>, _ v: T, _ h: @escaping () -> R) {
         channel = c
         handler = h
         value = .allocate(capacity: 1)
@@ -185,9 +210,9 @@ final class SendCase<T>: SelectCaseBox {
         channel.sendq.enqueue(w)
     }
     override func dequeueLocked(_ w: UnsafeMutablePointer<Waiter>) { channel.sendq.remove(w) }
-    override func fire(success: Bool) {
+    override func fire(success: Bool) -> R {
         if !success { Goroutine.panic("send on closed channel") }
-        handler()
+        return handler()
     }
 }
 

@@ -94,7 +94,7 @@ public final class RefChannel: @unchecked Sendable {
 
     /// Sends the Ref held in `slot`. Parks while the channel is full.
     public func send(_ slot: StackSlot) {
-        if free.bufferedCount == 0 && !filled.exchange(true, ordering: .acquiringAndReleasing) {
+        if free.count == 0 && !filled.exchange(true, ordering: .acquiringAndReleasing) {
             for i in 0..<capacity { free.send(i) }
         }
         let i = free.receive()!
