@@ -29,7 +29,7 @@ public enum TricolorCLI {
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
                               [--check full|cheap] [--no-shrink] [--trace]
                tricolor replay TOKEN
-               tricolor scenario FILE [--collector NAME] [--svg DIR]
+               tricolor scenario FILE [--collector NAME|all] [--svg DIR] [--html OUT.html]
                tricolor help
 
           check      run random mutator programs against a collector's barrier; one summary
@@ -51,7 +51,8 @@ public enum TricolorCLI {
             --trace            print every seed's program and operation trace (for few seeds)
           replay TOKEN         re-run one run from its replay token (tc1/...), with the trace
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
-                               concurrent collector (or --collector NAME), colours after each line
+                               concurrent collector (or --collector NAME), colours after each line;
+                               --svg DIR one picture per step, --html OUT.html the teaching page
         exit status: 0 no failure, 1 failure, 2 bad arguments
         """
 

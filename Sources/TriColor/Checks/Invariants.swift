@@ -43,7 +43,18 @@ final class InvariantChecker: @unchecked Sendable {
     }
 
     func check(after what: @autoclosure () -> String) {
-        guard engine.phase.load(ordering: .relaxed) != .off, invariant != .none else { return }
+        guard engine.phase.load(ordering: .relaxed) != .off, invariant != .none,
+              let e = violation(of: invariant) else { return }
+        gcFailure("\(e.kind) tri-colour invariant violated: black \(heap.describe(e.from)).field \(e.field) -> "
+            + "white \(heap.describe(e.to)); goroutine \(tc_tls_goid()), phase \(engine.phase.load(ordering: .relaxed)), "
+            + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)")
+    }
+
+    /// The first edge that breaks `invariant` in the heap as it is (nil: it holds), with
+    /// the invariant's name ("strong" or "weak"). Reports, never stops: `check` stops the
+    /// run with it, the teaching view shows it.
+    func violation(of invariant: BarrierPlan.Invariant) -> (kind: String, from: Ref, field: Int, to: Ref)? {
+        if invariant == .none { return nil }
         // Pass 1: every black -> white edge. Usually there are none, and then neither
         // invariant can be violated: no grey set or reachability is needed.
         var edges: [(from: Ref, field: Int, to: Ref)] = []
@@ -53,16 +64,8 @@ final class InvariantChecker: @unchecked Sendable {
                 if heap.color(of: v) == .white { edges.append((b, f, v)) }
             }
         }
-        if edges.isEmpty { return }
-        func report(_ kind: String, _ from: Ref, _ field: Int, _ to: Ref) -> Never {
-            gcFailure("\(kind) tri-colour invariant violated: black \(heap.describe(from)).field \(field) -> "
-                + "white \(heap.describe(to)); goroutine \(tc_tls_goid()), phase \(engine.phase.load(ordering: .relaxed)), "
-                + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)")
-        }
-        if invariant == .strong {
-            let e = edges[0]
-            report("strong", e.from, e.field, e.to)
-        }
+        guard let first = edges.first else { return nil }
+        if invariant == .strong { return ("strong", first.from, first.field, first.to) }
         // Weak: white objects reachable from grey heap objects through white objects.
         var protected = Set<UInt64>()
         var stack: [Ref] = []
@@ -77,7 +80,8 @@ final class InvariantChecker: @unchecked Sendable {
                 if heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
             }
         }
-        for e in edges where !protected.contains(e.to.offset) { report("weak", e.from, e.field, e.to) }
+        if let e = edges.first(where: { !protected.contains($0.to.offset) }) { return ("weak", e.from, e.field, e.to) }
+        return nil
     }
 
     /// Calls `body` with each non-nil pointer field of `r`, read without checked-mode
