@@ -30,6 +30,7 @@ public enum TricolorCLI {
                               [--check full|cheap] [--no-shrink] [--trace]
                tricolor replay TOKEN
                tricolor scenario FILE [--collector NAME|all] [--svg DIR] [--html OUT.html]
+               tricolor sched FILE [--html OUT.html]
                tricolor help
 
           check      run random mutator programs against a collector's barrier; one summary
@@ -53,6 +54,8 @@ public enum TricolorCLI {
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
                                concurrent collector (or --collector NAME), colours after each line;
                                --svg DIR one picture per step, --html OUT.html the teaching page
+          sched FILE           step a G/M/P scheduler scenario (Fixtures/*.sched) through GMP's run
+                               queues, checking its expect lines; --html OUT.html the teaching page
         exit status: 0 no failure, 1 failure, 2 bad arguments
         """
 
@@ -66,6 +69,7 @@ public enum TricolorCLI {
             guard arguments.count == 2 else { return bad("replay wants exactly one TOKEN", err) }
             return replay(arguments[1], out: out, err: err)
         case "scenario": return scenario(Array(arguments.dropFirst()), out: out, err: err)
+        case "sched": return sched(Array(arguments.dropFirst()), out: out, err: err)
         case "help", "--help", "-h":
             out(usage)
             return 0
