@@ -30,7 +30,7 @@ public struct GraphLayout: Equatable, Sendable {
         public var y: Int
     }
 
-    public static let slotWidth = 64, slotHeight = 24, radius = 22
+    public static let slotWidth = 84, slotHeight = 24, radius = 22
     static let laneHeight = 40, layerHeight = 100, columnWidth = 104, laneGap = 56
     /// Width of a lane's label box; slots start right of it.
     public static let laneLabelWidth = 150

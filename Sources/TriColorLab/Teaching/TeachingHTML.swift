@@ -165,7 +165,7 @@ extension TeachingDocument {
                 body += "</article>\n"
             }
             body += "</div>\n"
-            steps.append(.init(line: lead.line, heading: "line \(lead.line): \(lead.statement)", body: body))
+            steps.append(.init(line: lead.line, heading: lead.line > 0 ? "line \(lead.line): \(lead.statement)" : lead.statement, body: body))
         }
         return TeachingHTML.page(title: title, subtitle: subtitle, listing: listing, steps: steps,
                                  jump: firstBreak.map { ("jump to the first invariant break", $0) })
