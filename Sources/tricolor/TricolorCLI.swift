@@ -8,8 +8,9 @@
 //   tricolor check --ablations [--seeds N] ...
 //       The same for every collector, safe ones and ablations, as a table measuring the
 //       power of the test: every ablation must be caught, every safe collector must pass.
-//   tricolor replay TOKEN
-//       Replays one run from a replay token, printing the operation trace with colours.
+//   tricolor replay TOKEN [--html OUT.html]
+//       Replays one run from a replay token, printing the operation trace with colours;
+//       --html writes its teaching page (and `check --html DIR` the shrunk counterexample's).
 //
 // Exit status: 0 nothing failed (for --ablations: every safe collector passed and every
 // ablation was caught; for replay: the run passed), 1 something failed, 2 bad arguments
@@ -27,9 +28,10 @@ public enum TricolorCLI {
         usage: tricolor check [--collector NAME | --ablations] [--seeds N] [--first-seed N]
                               [--scheduler random|pct|exhaustive] [--goroutines N] [--ops N]
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
-                              [--check full|cheap] [--no-shrink] [--trace]
-               tricolor replay TOKEN
-               tricolor scenario FILE [--collector NAME] [--svg DIR]
+                              [--check full|cheap] [--no-shrink] [--trace] [--html DIR]
+               tricolor replay TOKEN [--html OUT.html]
+               tricolor scenario FILE [--collector NAME|all] [--svg DIR] [--html OUT.html]
+               tricolor sched FILE [--html OUT.html]
                tricolor help
 
           check      run random mutator programs against a collector's barrier; one summary
@@ -49,9 +51,14 @@ public enum TricolorCLI {
             --check LEVEL      full (default: invariants at every step + checkmark) or cheap
             --no-shrink        print the first failure without shrinking it
             --trace            print every seed's program and operation trace (for few seeds)
-          replay TOKEN         re-run one run from its replay token (tc1/...), with the trace
+            --html DIR         write the shrunk counterexample's teaching page into DIR
+          replay TOKEN         re-run one run from its replay token (tc1/...), with the trace;
+                               --html OUT.html writes its teaching page
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
-                               concurrent collector (or --collector NAME), colours after each line
+                               concurrent collector (or --collector NAME), colours after each line;
+                               --svg DIR one picture per step, --html OUT.html the teaching page
+          sched FILE           step a G/M/P scheduler scenario (Fixtures/*.sched) through GMP's run
+                               queues, checking its expect lines; --html OUT.html the teaching page
         exit status: 0 no failure, 1 failure, 2 bad arguments
         """
 
@@ -62,9 +69,11 @@ public enum TricolorCLI {
         switch command {
         case "check": return check(Array(arguments.dropFirst()), out: out, err: err)
         case "replay":
-            guard arguments.count == 2 else { return bad("replay wants exactly one TOKEN", err) }
-            return replay(arguments[1], out: out, err: err)
+            if arguments.count == 4 && arguments[2] == "--html" { return replay(arguments[1], html: arguments[3], out: out, err: err) }
+            guard arguments.count == 2 else { return bad("replay wants one TOKEN (and optionally --html OUT.html)", err) }
+            return replay(arguments[1], html: nil, out: out, err: err)
         case "scenario": return scenario(Array(arguments.dropFirst()), out: out, err: err)
+        case "sched": return sched(Array(arguments.dropFirst()), out: out, err: err)
         case "help", "--help", "-h":
             out(usage)
             return 0
@@ -81,6 +90,8 @@ public enum TricolorCLI {
         var config = CheckConfiguration(collector: .hybrid)
         var ablations = false
         var trace = false
+        /// Where to write the teaching page of the shrunk counterexample.
+        var htmlDir: String?
     }
 
     /// Parses `check`'s options; nil (after reporting) on bad input.
@@ -132,6 +143,9 @@ public enum TricolorCLI {
                 o.config.checkLevel = l
             case "--no-shrink": o.config.shrink = false
             case "--trace": o.trace = true
+            case "--html":
+                guard let v = value("--html") else { return nil }
+                o.htmlDir = v
             default:
                 _ = bad("unknown option '\(args[i])'", err)
                 return nil
@@ -143,7 +157,10 @@ public enum TricolorCLI {
 
     static func check(_ args: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let o = parseCheck(args, err: err) else { return 2 }
-        if o.ablations { return ablationTable(o.config, out: out) }
+        if o.ablations {
+            if o.htmlDir != nil { return bad("--html writes the page of one collector's shrunk counterexample; not with --ablations", err) }
+            return ablationTable(o.config, out: out)
+        }
         var c = o.config
         c.stopAtFirstFailure = false
         if o.trace {
@@ -161,6 +178,16 @@ public enum TricolorCLI {
         out(r.summaryLine)
         if let ce = r.counterexample {
             out(ce.report)
+            if let dir = o.htmlDir {
+                let path = "\(dir)/counterexample-\(ce.collector.rawValue)-seed\(ce.seed).html"
+                do {
+                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                    try TeachingDocument(token: ce.token, outcome: ce.outcome).html.write(toFile: path, atomically: true, encoding: .utf8)
+                    out("wrote \(path)")
+                } catch {
+                    err("tricolor: cannot write \(path): \(error)")
+                }
+            }
             return 1
         }
         return r.failures == 0 ? 0 : 1
@@ -196,10 +223,17 @@ public enum TricolorCLI {
         return ok ? 0 : 1
     }
 
-    static func replay(_ text: String, out: (String) -> Void, err: (String) -> Void) -> Int32 {
+    static func replay(_ text: String, html: String?, out: (String) -> Void, err: (String) -> Void) -> Int32 {
         let token: ReplayToken
         do { token = try ReplayToken(parsing: text) } catch { return bad("\(error)", err) }
         let o = token.run()
+        if let html {
+            do { try TeachingDocument(token: token, outcome: o).html.write(toFile: html, atomically: true, encoding: .utf8) } catch {
+                err("tricolor: cannot write \(html): \(error)")
+                return 1
+            }
+            out("wrote \(html) (\(o.frames.count) steps)")
+        }
         out("collector=\(token.collector.rawValue) decisions=\(o.decisions) cycles=\(o.cycles) result=\(o.failed ? "FAIL" : "pass")")
         out("program:\n" + token.program.listing)
         out("operation trace:\n" + o.trace.map { "  " + $0 }.joined(separator: "\n"))

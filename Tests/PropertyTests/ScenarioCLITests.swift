@@ -42,9 +42,13 @@ import Testing
             let parser = XMLParser(data: data)
             #expect(parser.parse(), "\(f) is not well-formed XML")
         }
-        // The step after `a.0 = c`: three circles, one of each colour.
+        // The step after `a.0 = c` under hybrid: a black, b grey, c grey (the insertion half
+        // shaded it), and the edge just written marked.
         let svg = try String(contentsOfFile: dir + "/" + files[10], encoding: .utf8)
-        #expect(svg.contains("fill=\"#111\"") && svg.contains("fill=\"#999\""))
+        #expect(svg.contains("class=\"node black\" data-object=\"A\""))
+        #expect(svg.contains("class=\"node grey\" data-object=\"B\""))
+        #expect(svg.contains("class=\"node grey shaded\" data-object=\"C\""))
+        #expect(svg.contains("class=\"edge written\""))
     }
 
     @Test func badArgumentsExitTwo() {

@@ -52,7 +52,12 @@ final class InvariantChecker: @unchecked Sendable {
     func check(after what: @autoclosure () -> String) {
         guard pendingFailure == nil, engine.phase.load(ordering: .relaxed) != .off, invariant != .none else { return }
         var failure: String? = nil
-        Goroutine.onSystemStack { () -> Void in failure = violation(after: what) }
+        Goroutine.onSystemStack { () -> Void in
+            guard let e = violation(of: invariant) else { return }
+            failure = "\(e.kind) tri-colour invariant violated: black \(heap.describe(e.from)).field \(e.field) -> "
+                + "white \(heap.describe(e.to)); goroutine \(tc_tls_goid()), phase \(engine.phase.load(ordering: .relaxed)), "
+                + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)"
+        }
         guard let failure else { return }
         if Goroutine.isOnSystemStack { pendingFailure = failure } else { gcFailure(failure) }
     }
@@ -64,8 +69,11 @@ final class InvariantChecker: @unchecked Sendable {
         gcFailure(failure)
     }
 
-    /// The first violation of the invariant, as a report naming the edge, or nil.
-    private func violation(after what: () -> String) -> String? {
+    /// The first edge that breaks `invariant` in the heap as it is (nil: it holds), with
+    /// the invariant's name ("strong" or "weak"). Reports, never stops: `check` stops the
+    /// run with it, the teaching view shows it.
+    func violation(of invariant: BarrierPlan.Invariant) -> (kind: String, from: Ref, field: Int, to: Ref)? {
+        if invariant == .none { return nil }
         // Pass 1: every black -> white edge. Usually there are none, and then neither
         // invariant can be violated: no grey set or reachability is needed.
         var edges: [(from: Ref, field: Int, to: Ref)] = []
@@ -75,16 +83,8 @@ final class InvariantChecker: @unchecked Sendable {
                 if heap.color(of: v) == .white { edges.append((b, f, v)) }
             }
         }
-        if edges.isEmpty { return nil }
-        func report(_ kind: String, _ from: Ref, _ field: Int, _ to: Ref) -> String {
-            "\(kind) tri-colour invariant violated: black \(heap.describe(from)).field \(field) -> "
-                + "white \(heap.describe(to)); goroutine \(tc_tls_goid()), phase \(engine.phase.load(ordering: .relaxed)), "
-                + "step \(engine.steps.load(ordering: .relaxed)) (after \(what())), collector \(collector), GC cycle \(heap.cycle)"
-        }
-        if invariant == .strong {
-            let e = edges[0]
-            return report("strong", e.from, e.field, e.to)
-        }
+        guard let first = edges.first else { return nil }
+        if invariant == .strong { return ("strong", first.from, first.field, first.to) }
         // Weak: white objects reachable from grey heap objects through white objects.
         var protected = Set<UInt64>()
         var stack: [Ref] = []
@@ -99,7 +99,7 @@ final class InvariantChecker: @unchecked Sendable {
                 if heap.color(of: v) == .white && protected.insert(v.offset).inserted { stack.append(v) }
             }
         }
-        for e in edges where !protected.contains(e.to.offset) { return report("weak", e.from, e.field, e.to) }
+        if let e = edges.first(where: { !protected.contains($0.to.offset) }) { return ("weak", e.from, e.field, e.to) }
         return nil
     }
 

@@ -45,3 +45,18 @@ extension ConcurrentCollector {
         return v
     }
 }
+
+extension ConcurrentCollector {
+    /// A tri-colour invariant as the teaching view reports it.
+    package enum StepInvariant: Sendable { case strong, weak }
+
+    /// The first edge that breaks `invariant` now, after flushing this P's write-barrier
+    /// buffer (nil: it holds, or no mark is running). The rules are InvariantChecker's.
+    package func stepInvariantViolation(_ invariant: StepInvariant) -> (from: Ref, field: Int, to: Ref)? {
+        guard engine.phase.load(ordering: .relaxed) != .off else { return nil }
+        barrier.flush(rt.perP().gcw)
+        let checker = InvariantChecker(heap: heap, engine: engine, invariant: invariant == .strong ? .strong : .weak,
+                                       collector: rt.collectorKind)
+        return checker.violation(of: checker.invariant).map { ($0.from, $0.field, $0.to) }
+    }
+}

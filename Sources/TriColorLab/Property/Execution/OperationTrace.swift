@@ -18,8 +18,15 @@ import GMP
 final class OperationTrace: @unchecked Sendable {
     let enabled: Bool
     private(set) var lines: [String] = []
-    private var names: [UInt64: String] = [:]
+    private(set) var names: [UInt64: String] = [:]
     private var nextNew = 0
+    /// One picture per operation, for the teaching page (OperationTrace+Frame.swift).
+    var frames: [ScenarioFrame] = []
+    /// Program goroutine names ("g1") by goroutine id, for the page's stack lanes.
+    var goroutineNames: [Int64: String] = [:]
+    /// Whether the pictures report the invariants (only at check level full, where the
+    /// barrier buffers are flushed at every barrier, so reading them changes nothing).
+    var showInvariants = false
 
     init(enabled: Bool) { self.enabled = enabled }
 

@@ -77,10 +77,15 @@ final class ProgramExecution: @unchecked Sendable {
     /// run the final cycle, so a cycle in flight still sees them, and checks them once more.
     func runThread(_ k: Int, _ slots: [StackSlot]) {
         let me = "g\(k)"
+        if trace.enabled, let g = Goroutine.current { trace.goroutineNames[g.id] = me }
         for (j, op) in program.threads[k].ops.enumerated() {
             checkRoots(me, slots)
+            let before = trace.enabled ? trace.written(rt, me, op, slots) : nil
             perform(op, slots)
-            if trace.enabled { trace.op(rt, me, j, op, slots) }
+            if trace.enabled {
+                trace.op(rt, me, j, op, slots)
+                trace.frame(rt, thread: k, index: j, op, before)
+            }
             Goroutine.safePoint()
         }
         wg.done()

@@ -70,6 +70,9 @@ public struct RunOutcome: Sendable {
     public var cycles: Int
     /// One line per operation, when traced.
     public var trace: [String]
+    /// One picture per operation (and one for the verdict), when traced: the teaching
+    /// page of a replay (TeachingDocument+Counterexample.swift).
+    public var frames: [ScenarioFrame] = []
 
     public var failed: Bool { verdict != .pass }
     public var isGCFailure: Bool { if case .gcFailure = verdict { true } else { false } }
@@ -144,6 +147,7 @@ public struct ProgramRunner: Sendable {
             return RunOutcome(verdict: .error("cannot create the runtime: \(error)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
         }
         let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations)
+        exec.trace.showInvariants = checkLevel == .full
         var verdict = RunOutcome.Verdict.pass
         do {
             try rt.run { exec.main() }
@@ -151,8 +155,11 @@ public struct ProgramRunner: Sendable {
             if case .panic(_, let m) = error, m.hasPrefix("GC: ") { verdict = .gcFailure(m) } else { verdict = .error(error.description) }
         }
         let replay = rt.scheduler.replayString ?? "r1:"
-        return RunOutcome(verdict: verdict, replay: replay,
-                          decisions: (try? ReplayString.decode(replay).count) ?? 0,
-                          cycles: Int(rt.heap.cycle), trace: exec.trace.lines)
+        var outcome = RunOutcome(verdict: verdict, replay: replay,
+                                 decisions: (try? ReplayString.decode(replay).count) ?? 0,
+                                 cycles: Int(rt.heap.cycle), trace: exec.trace.lines)
+        outcome.frames = exec.trace.frames
+        if traceOperations { exec.trace.finish(&outcome.frames, outcome) }
+        return outcome
     }
 }
