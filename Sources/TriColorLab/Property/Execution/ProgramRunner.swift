@@ -70,6 +70,8 @@ public struct RunOutcome: Sendable {
     public var cycles: Int
     /// One line per operation, when traced.
     public var trace: [String]
+    /// Every scheduling decision, forced ones included (the steps PCT counts).
+    public var steps = 0
 
     public var failed: Bool { verdict != .pass }
     public var isGCFailure: Bool { if case .gcFailure = verdict { true } else { false } }
@@ -151,6 +153,6 @@ public struct ProgramRunner: Sendable {
         let replay = rt.scheduler.replayString ?? "r1:"
         return RunOutcome(verdict: verdict, replay: replay,
                           decisions: (try? ReplayString.decode(replay).count) ?? 0,
-                          cycles: Int(rt.heap.cycle), trace: exec.trace.lines)
+                          cycles: Int(rt.heap.cycle), trace: exec.trace.lines, steps: rt.scheduler.deterministicSteps)
     }
 }
