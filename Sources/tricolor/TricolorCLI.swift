@@ -8,6 +8,8 @@
 //   tricolor check --ablations [--seeds N] ...
 //       The same for every collector, safe ones and ablations, as a table measuring the
 //       power of the test: every ablation must be caught, every safe collector must pass.
+//   tricolor check ... --jobs N | --shard I/N | --json FILE;  tricolor merge REPORT...
+//       Campaigns over worker processes and machines (TricolorCLI+Campaign.swift).
 //   tricolor replay TOKEN
 //       Replays one run from a replay token, printing the operation trace with colours.
 //
@@ -27,7 +29,9 @@ public enum TricolorCLI {
         usage: tricolor check [--collector NAME | --ablations] [--seeds N] [--first-seed N]
                               [--scheduler random|pct|exhaustive] [--goroutines N] [--ops N]
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
-                              [--check full|cheap] [--no-shrink] [--trace]
+                              [--check full|cheap] [--no-shrink] [--trace] [--generator G]
+                              [--jobs N] [--shard I/N] [--json FILE]
+               tricolor merge REPORT...
                tricolor replay TOKEN
                tricolor scenario FILE [--collector NAME] [--svg DIR]
                tricolor help
@@ -49,6 +53,7 @@ public enum TricolorCLI {
             --check LEVEL      full (default: invariants at every step + checkmark) or cheap
             --no-shrink        print the first failure without shrinking it
             --trace            print every seed's program and operation trace (for few seeds)
+        \(campaignUsage)
           replay TOKEN         re-run one run from its replay token (tc1/...), with the trace
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
                                concurrent collector (or --collector NAME), colours after each line
@@ -61,6 +66,7 @@ public enum TricolorCLI {
         guard let command = arguments.first else { return bad("missing command", err) }
         switch command {
         case "check": return check(Array(arguments.dropFirst()), out: out, err: err)
+        case "merge": return merge(Array(arguments.dropFirst()), out: out, err: err)
         case "replay":
             guard arguments.count == 2 else { return bad("replay wants exactly one TOKEN", err) }
             return replay(arguments[1], out: out, err: err)
@@ -81,6 +87,7 @@ public enum TricolorCLI {
         var config = CheckConfiguration(collector: .hybrid)
         var ablations = false
         var trace = false
+        var campaign = CampaignOptions()
     }
 
     /// Parses `check`'s options; nil (after reporting) on bad input.
@@ -133,8 +140,12 @@ public enum TricolorCLI {
             case "--no-shrink": o.config.shrink = false
             case "--trace": o.trace = true
             default:
-                _ = bad("unknown option '\(args[i])'", err)
-                return nil
+                if let ok = parseCampaignOption(args, &i, &o, err: err) {
+                    if !ok { return nil }
+                } else {
+                    _ = bad("unknown option '\(args[i])'", err)
+                    return nil
+                }
             }
             i += 1
         }
@@ -143,9 +154,7 @@ public enum TricolorCLI {
 
     static func check(_ args: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let o = parseCheck(args, err: err) else { return 2 }
-        if o.ablations { return ablationTable(o.config, out: out) }
-        var c = o.config
-        c.stopAtFirstFailure = false
+        let c = o.config
         if o.trace {
             for i in 0..<c.seeds {
                 let seed = c.firstSeed &+ UInt64(i)
@@ -157,25 +166,16 @@ public enum TricolorCLI {
                 out(t.trace.map { "  " + $0 }.joined(separator: "\n"))
             }
         }
-        let r = PropertyCheck.run(c)
-        out(r.summaryLine)
-        if let ce = r.counterexample {
-            out(ce.report)
-            return 1
-        }
-        return r.failures == 0 ? 0 : 1
+        return campaign(o, arguments: args, out: out, err: err)
     }
 
-    /// One row per collector; status 0 iff safe collectors pass and every ablation is caught.
-    static func ablationTable(_ base: CheckConfiguration, out: (String) -> Void) -> Int32 {
+    /// The ablation table of `reports` (one per collector, from `--ablations`); status 0
+    /// iff safe collectors pass and every ablation is caught.
+    static func ablationTable(_ reports: [CheckReport], shape: ProgramShape, out: (String) -> Void) -> Int32 {
         out("collector               kind      seeds  failures  first_failure_at  verdict")
         var ok = true
-        for kind in CollectorKind.safe + CollectorKind.ablations {
-            var c = base
-            c.collector = kind
-            c.stopAtFirstFailure = false
-            c.shrink = false
-            let r = PropertyCheck.run(c)
+        for r in reports {
+            let kind = r.collector
             let verdict: String
             if kind.isSafe {
                 verdict = r.failures == 0 ? "ok (no failure)" : "BUG: safe collector failed"
@@ -190,7 +190,7 @@ public enum TricolorCLI {
             if r.errors > 0, let f = r.firstFailure { out("  \(r.errors) runs failed other than by an oracle; first: \(f.message.prefix(300))") }
             if kind.isSafe, let f = r.firstFailure, let seed = r.firstFailureSeed {
                 out("  first failure (seed \(seed)): \(f.message)\n  replay token: "
-                    + ReplayToken(collector: kind, program: ProgramGenerator.program(seed: seed, shape: c.shape), replay: f.replay).encoded)
+                    + ReplayToken(collector: kind, program: ProgramGenerator.program(seed: seed, shape: shape), replay: f.replay).encoded)
             }
         }
         return ok ? 0 : 1

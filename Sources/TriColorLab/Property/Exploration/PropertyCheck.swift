@@ -48,8 +48,29 @@ public struct CheckConfiguration: Sendable {
     public var stopAtFirstFailure = true
     /// Shrink the first failure into a counterexample.
     public var shrink = true
+    /// Which of the seed indices `0..<seeds` to run (a campaign's shard or worker); the
+    /// default runs them all.
+    public var slice = SeedSlice.all
 
     public init(collector: CollectorKind) { self.collector = collector }
+}
+
+/// The seed indices i in `0..<seeds` with `i % count == index` (0-based `index`): slices
+/// with the same `count` are disjoint and together cover every seed, and each spreads over
+/// the whole seed range (cheap and expensive programs alike).
+public struct SeedSlice: Hashable, Sendable, Codable {
+    public var index: Int
+    public var count: Int
+    public static let all = SeedSlice(index: 0, count: 1)
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && index >= 0 && index < count, "SeedSlice: index \(index) of \(count)")
+        self.index = index
+        self.count = count
+    }
+    /// How many of `seeds` indices this slice holds.
+    public func size(of seeds: Int) -> Int { seeds > index ? (seeds - index + count - 1) / count : 0 }
+    /// Slice `j` of `n` within this one (a worker of a shard).
+    public func split(_ j: Int, of n: Int) -> SeedSlice { SeedSlice(index: index + count * j, count: count * n) }
 }
 
 /// A minimal failing run, ready to print.
@@ -91,7 +112,8 @@ public struct CheckReport: Sendable {
     public var failures = 0
     /// Seeds whose run failed other than by an oracle (deadlock, runaway): generator bugs.
     public var errors = 0
-    /// 1-based count of seeds run until the first failure.
+    /// 1-based index, among all the campaign's seeds, of the first failing seed (the seeds
+    /// a serial run makes until it fails; also in a slice).
     public var seedsUntilFirstFailure: Int?
     public var firstFailure: RunOutcome?
     public var firstFailureSeed: UInt64?
@@ -128,7 +150,7 @@ public enum PropertyCheck {
         var report = CheckReport(collector: config.collector, scheduler: config.scheduler)
         let start = DispatchTime.now().uptimeNanoseconds
         var failing: (UInt64, MutatorProgram, RunOutcome, ScheduleChoice)?
-        for i in 0..<config.seeds {
+        for i in stride(from: config.slice.index, to: config.seeds, by: config.slice.count) {
             let seed = config.firstSeed &+ UInt64(i)
             let program = ProgramGenerator.program(seed: seed, shape: config.shape)
             var outcome: RunOutcome

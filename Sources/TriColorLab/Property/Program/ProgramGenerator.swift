@@ -50,12 +50,24 @@ public struct ProgramShape: Hashable, Sendable {
     /// At most this many spawned goroutines per program.
     public var maxChildren: Int
 
-    public init(goroutines: Int = 3, ops: Int = 12, maxObjects: Int = 5, maxChildren: Int = 2) {
+    /// Which mix of operations the generator draws.
+    public var bias: GeneratorBias
+
+    public init(goroutines: Int = 3, ops: Int = 12, maxObjects: Int = 5, maxChildren: Int = 2, bias: GeneratorBias = .uniform) {
         self.goroutines = goroutines
         self.ops = ops
         self.maxObjects = maxObjects
         self.maxChildren = maxChildren
+        self.bias = bias
     }
+}
+
+/// The generator's mix of operations (see the essay above).
+public enum GeneratorBias: String, CaseIterable, Hashable, Sendable {
+    /// The general mix.
+    case uniform
+    /// Biased toward the patterns that expose barrier bugs.
+    case barrier
 }
 
 /// Draws random well-formed mutator programs (see the essay above).
