@@ -33,6 +33,8 @@ extension TricolorCLI {
             --jobs N           worker processes (default: the core count, \(ProcessInfo.processInfo.activeProcessorCount) here)
             --shard I/N        run only the I-th of N disjoint slices of the seeds (1 <= I <= N)
             --json FILE        also write the results as a JSON report (for tricolor merge)
+            --shrink-stats N   shrink the first N failures of each collector checked (each ablation
+                               with --ablations); print median and max size in operations
           merge REPORT...      combine the JSON reports of a campaign's shards; prints what the
                                serial run prints (and shrinks its first failure)
         """
@@ -44,6 +46,8 @@ extension TricolorCLI {
         var json: String?
         /// Run as a worker of `--jobs`: progress lines on stderr, nothing on stdout.
         var worker = false
+        /// `--shrink-stats N` (TricolorCLI+ShrinkStats.swift).
+        var shrinkStats: Int?
     }
 
     /// Parses one campaign option at `args[i]` (advancing `i` past its value). Returns nil
@@ -77,6 +81,10 @@ extension TricolorCLI {
                 return false
             }
             o.config.shape.bias = b
+        case "--shrink-stats":
+            guard let v = value() else { return false }
+            guard let n = Int(v), n >= 1 else { _ = bad("--shrink-stats wants a positive integer, got '\(v)'", err); return false }
+            o.campaign.shrinkStats = n
         case "--worker": o.campaign.worker = true
         default: return nil
         }
@@ -86,6 +94,7 @@ extension TricolorCLI {
     /// Runs a parsed `check`: serially or in worker processes, then writes the JSON report
     /// and prints the summary or table (and the first failure's counterexample).
     static func campaign(_ o: Options, arguments: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
+        if let n = o.campaign.shrinkStats { return shrinkStats(o, failures: n, out: out) }
         var base = o.config
         base.stopAtFirstFailure = false
         base.shrink = false

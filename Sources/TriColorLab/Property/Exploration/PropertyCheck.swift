@@ -51,6 +51,9 @@ public struct CheckConfiguration: Sendable {
     /// Which of the seed indices `0..<seeds` to run (a campaign's shard or worker); the
     /// default runs them all.
     public var slice = SeedSlice.all
+    /// Keep the first this many oracle failures (seed and run) in `CheckReport.kept`, and
+    /// stop once that many are kept (0: keep none; for shrinking statistics).
+    public var keepFailures = 0
 
     public init(collector: CollectorKind) { self.collector = collector }
 }
@@ -118,6 +121,8 @@ public struct CheckReport: Sendable {
     public var firstFailure: RunOutcome?
     public var firstFailureSeed: UInt64?
     public var counterexample: Counterexample?
+    /// The first `CheckConfiguration.keepFailures` oracle failures.
+    public var kept: [(seed: UInt64, program: MutatorProgram, outcome: RunOutcome)] = []
     public var seconds = 0.0
 
     public var schedulesPerSecond: Double { seconds > 0 ? Double(schedules) / seconds : 0 }
@@ -181,8 +186,10 @@ public enum PropertyCheck {
                     failing = (seed, program, outcome, schedule)
                 }
             }
+            if outcome.isGCFailure && report.kept.count < config.keepFailures { report.kept.append((seed, program, outcome)) }
             progress?(report)
             if outcome.failed && config.stopAtFirstFailure { break }
+            if config.keepFailures > 0 && report.kept.count == config.keepFailures { break }
         }
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let (seed, program, outcome, schedule) = failing {
