@@ -93,7 +93,7 @@ extension TricolorCLI {
 
     /// Runs a parsed `check`: serially or in worker processes, then writes the JSON report
     /// and prints the summary or table (and the first failure's counterexample).
-    static func campaign(_ o: Options, arguments: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
+    static func campaign(_ o: Options, arguments: [String], executable: URL?, out: (String) -> Void, err: (String) -> Void) -> Int32 {
         if let n = o.campaign.shrinkStats { return shrinkStats(o, failures: n, out: out) }
         var base = o.config
         base.stopAtFirstFailure = false
@@ -127,7 +127,7 @@ extension TricolorCLI {
                 return CampaignReport(ablations: o.ablations, config: base, reports: reports)
             }
         } else {
-            switch runWorkers(jobs, base: base, arguments: arguments, total: total, err: err) {
+            switch runWorkers(jobs, base: base, arguments: arguments, executable: executable ?? siblingExecutable(), total: total, err: err) {
             case .success(let r): report = r
             case .failure(let e):
                 err("tricolor: \(e.message)")
@@ -190,11 +190,10 @@ extension TricolorCLI {
         return printCampaign(merged, shrink: true, out: out, err: err)
     }
 
-    /// The executable workers run: this one if it is `tricolor`, else a `tricolor` beside it
-    /// (tests run the CLI's logic inside the test bundle).
-    static func workerExecutable() -> URL? {
+    /// A `tricolor` beside this process's executable (tests run the CLI's logic inside the
+    /// test bundle, which `swift build` puts beside `tricolor`).
+    static func siblingExecutable() -> URL? {
         guard let me = Bundle.main.executableURL?.resolvingSymlinksInPath() else { return nil }
-        if me.lastPathComponent == "tricolor" { return me }
         let sibling = me.deletingLastPathComponent().appendingPathComponent("tricolor")
         return FileManager.default.isExecutableFile(atPath: sibling.path) ? sibling : nil
     }
@@ -227,9 +226,9 @@ extension TricolorCLI {
     }
 
     /// Runs `jobs` workers over slices of `base.slice` and merges their reports.
-    static func runWorkers(_ jobs: Int, base: CheckConfiguration, arguments: [String], total: Int,
+    static func runWorkers(_ jobs: Int, base: CheckConfiguration, arguments: [String], executable: URL?, total: Int,
                            err: (String) -> Void) -> Result<CampaignReport, PropertyError> {
-        guard let exe = workerExecutable() else {
+        guard let exe = executable else {
             return .failure(.badReport("cannot find the tricolor executable to run workers (use --jobs 1)"))
         }
         // The worker's arguments: ours without the campaign options, plus its slice.

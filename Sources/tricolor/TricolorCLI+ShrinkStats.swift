@@ -39,6 +39,9 @@ extension TricolorCLI {
             out(pad(kind.rawValue, 24) + pad(String(sizes.count), 10) + pad(String(r.seedsRun), 11) + pad(median(sizes), 12)
                 + pad(sizes.last.map(String.init) ?? "-", 9) + pad(String(over), 9) + pad(median(originals), 17)
                 + String(format: "%.1f", secs))
+            if r.errors > 0, let f = r.firstFailure, !f.isGCFailure {
+                out("  \(r.errors) runs failed other than by an oracle; first: \(f.message.prefix(300))")
+            }
         }
         return allSmall ? 0 : 1
     }

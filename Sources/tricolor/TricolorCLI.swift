@@ -61,11 +61,13 @@ public enum TricolorCLI {
         """
 
     /// Runs the command with `arguments` (without the program name). Writes results with
-    /// `out` and problems with `err`; returns the exit status.
-    public static func run(_ arguments: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
+    /// `out` and problems with `err`; returns the exit status. `executable` is the `tricolor`
+    /// binary that `check --jobs` spawns as workers (nil: a `tricolor` beside this process's
+    /// executable, as in tests).
+    public static func run(_ arguments: [String], executable: URL? = nil, out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let command = arguments.first else { return bad("missing command", err) }
         switch command {
-        case "check": return check(Array(arguments.dropFirst()), out: out, err: err)
+        case "check": return check(Array(arguments.dropFirst()), executable: executable, out: out, err: err)
         case "merge": return merge(Array(arguments.dropFirst()), out: out, err: err)
         case "replay":
             guard arguments.count == 2 else { return bad("replay wants exactly one TOKEN", err) }
@@ -152,7 +154,7 @@ public enum TricolorCLI {
         return o
     }
 
-    static func check(_ args: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
+    static func check(_ args: [String], executable: URL?, out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let o = parseCheck(args, err: err) else { return 2 }
         let c = o.config
         if o.trace {
@@ -166,7 +168,7 @@ public enum TricolorCLI {
                 out(t.trace.map { "  " + $0 }.joined(separator: "\n"))
             }
         }
-        return campaign(o, arguments: args, out: out, err: err)
+        return campaign(o, arguments: args, executable: executable, out: out, err: err)
     }
 
     /// The ablation table of `reports` (one per collector, from `--ablations`); status 0
