@@ -174,7 +174,7 @@ public enum TricolorCLI {
     /// The ablation table of `reports` (one per collector, from `--ablations`); status 0
     /// iff safe collectors pass and every ablation is caught.
     static func ablationTable(_ reports: [CheckReport], shape: ProgramShape, out: (String) -> Void) -> Int32 {
-        out("collector               kind      seeds  failures  first_failure_at  verdict")
+        out("collector               kind      seeds  failures  first_failure_at  schedules_to_failure  verdict")
         var ok = true
         for r in reports {
             let kind = r.collector
@@ -188,7 +188,8 @@ public enum TricolorCLI {
             func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
             out(pad(kind.rawValue, 24) + pad(kind.isSafe ? "safe" : "ablation", 10)
                 + pad(String(r.seedsRun), 7) + pad(String(r.failures), 10)
-                + pad(r.seedsUntilFirstFailure.map(String.init) ?? "-", 18) + verdict)
+                + pad(r.seedsUntilFirstFailure.map(String.init) ?? "-", 18)
+                + pad(r.schedulesUntilFirstFailure.map(String.init) ?? "-", 22) + verdict)
             if r.errors > 0, let f = r.firstFailure { out("  \(r.errors) runs failed other than by an oracle; first: \(f.message.prefix(300))") }
             if kind.isSafe, let f = r.firstFailure, let seed = r.firstFailureSeed {
                 out("  first failure (seed \(seed)): \(f.message)\n  replay token: "

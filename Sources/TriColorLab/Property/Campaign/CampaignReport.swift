@@ -81,6 +81,9 @@ public struct CampaignReport: Codable, Equatable, Sendable {
         public var seed: UInt64
         /// 1-based index among all the campaign's seeds (`CheckReport.seedsUntilFirstFailure`).
         public var index: Int
+        /// Random and PCT: 1-based index of its failing schedule among all the campaign's
+        /// schedules (`CheckReport.schedulesUntilFirstFailure`).
+        public var schedule: Int?
         /// An oracle fired (otherwise the run failed some other way).
         public var gcFailure: Bool
         public var message: String
@@ -116,7 +119,8 @@ public struct CampaignReport: Codable, Equatable, Sendable {
             Run(collector: r.collector.rawValue, seedsRun: r.seedsRun, schedules: r.schedules, failures: r.failures,
                 errors: r.errors, seconds: r.seconds,
                 firstFailure: r.firstFailure.map { f in
-                    Failure(seed: r.firstFailureSeed!, index: r.seedsUntilFirstFailure!, gcFailure: f.isGCFailure,
+                    Failure(seed: r.firstFailureSeed!, index: r.seedsUntilFirstFailure!, schedule: r.schedulesUntilFirstFailure,
+                            gcFailure: f.isGCFailure,
                             message: f.message, replay: f.replay)
                 })
         }
@@ -136,6 +140,7 @@ public struct CampaignReport: Codable, Equatable, Sendable {
             r.seconds = run.seconds
             if let f = run.firstFailure {
                 r.seedsUntilFirstFailure = f.index
+                r.schedulesUntilFirstFailure = f.schedule
                 r.firstFailureSeed = f.seed
                 r.firstFailure = RunOutcome(verdict: f.gcFailure ? .gcFailure(f.message) : .error(f.message),
                                             replay: f.replay, decisions: 0, cycles: 0, trace: [])

@@ -91,8 +91,7 @@ public struct ProgramRunner: Sendable {
     public var checkLevel: CheckLevel = .full
     /// Record the per-operation trace with colours (slower; for reports and replays).
     public var traceOperations = false
-    /// Virtual bytes reserved per run's arena. Small: reserving is part of the per-run cost,
-    /// and (see the note in `run`) a finished runtime's arena is not returned today.
+    /// Virtual bytes reserved per run's arena. Small: reserving is part of the per-run cost.
     public var arenaBytes = 4 << 20
     /// Runaway guard: a run with more decisions fails with `.error`.
     public var maxDecisions = 200_000
@@ -106,7 +105,9 @@ public struct ProgramRunner: Sendable {
         self.traceOperations = traceOperations
     }
 
-    /// The PCT horizon for `program`: roughly the decisions a run of it makes.
+    /// The PCT horizon k for `program`: an upper bound on the steps (decisions, forced ones
+    /// included: `RunOutcome.steps`) a run of it takes, as PCT's guarantee needs. Measured
+    /// over 540 runs of three shapes and three collectors: steps are at most 0.88 of it.
     public static func expectedSteps(_ program: MutatorProgram) -> Int {
         program.operationCount * 3 + 60
     }

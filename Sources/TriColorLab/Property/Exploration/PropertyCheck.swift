@@ -120,6 +120,9 @@ public struct CheckReport: Sendable {
     public var seedsUntilFirstFailure: Int?
     public var firstFailure: RunOutcome?
     public var firstFailureSeed: UInt64?
+    /// Random and PCT: 1-based count of schedules a serial run makes until the first
+    /// failure (nil for exhaustive).
+    public var schedulesUntilFirstFailure: Int?
     public var counterexample: Counterexample?
     /// The first `CheckConfiguration.keepFailures` oracle failures.
     public var kept: [(seed: UInt64, program: MutatorProgram, outcome: RunOutcome)] = []
@@ -160,6 +163,7 @@ public enum PropertyCheck {
             let program = ProgramGenerator.program(seed: seed, shape: config.shape)
             var outcome: RunOutcome
             var schedule = Self.schedule(for: seed, config.scheduler, pctDepth: config.pctDepth)
+            var failingSchedule: Int?
             if config.scheduler == .exhaustive {
                 let ex = ExhaustiveExplorer(runner: runner, bound: config.exhaustiveBound,
                                             maxSchedules: config.exhaustiveMaxSchedules).explore(program)
@@ -172,7 +176,10 @@ public enum PropertyCheck {
                     schedule = Self.schedule(for: seed, config.scheduler, pctDepth: config.pctDepth, index: j)
                     outcome = runner.run(program, schedule: schedule)
                     report.schedules += 1
-                    if outcome.failed { break }
+                    if outcome.failed {
+                        failingSchedule = j
+                        break
+                    }
                 }
             }
             report.seedsRun += 1
@@ -183,6 +190,8 @@ public enum PropertyCheck {
                     report.seedsUntilFirstFailure = i + 1
                     report.firstFailure = outcome
                     report.firstFailureSeed = seed
+                    // Every earlier seed passed, so ran all its schedules.
+                    report.schedulesUntilFirstFailure = failingSchedule.map { i * max(1, config.schedulesPerSeed) + $0 + 1 }
                     failing = (seed, program, outcome, schedule)
                 }
             }
