@@ -25,9 +25,10 @@
 //
 // `GeneratorBias.barrier` (`tricolor check --generator barrier`) aims at the barriers: the
 // initial heap is a chain (o0 -> o1 -> ..., plus a few random links) of `maxObjects`
-// objects, so an object deep in it stays unscanned for several drain rounds, while what
-// the globals reach turns black at once (the targets of the insertion half's bugs); a cycle
-// always starts with the goroutines; three quarters of the draws are barrier moves (`barrierMove`): pointers
+// objects, so an object deep in it stays unscanned for several drain rounds; globals are
+// rare (the marker drains what they reach at once; keeping them at the uniform rate, to
+// give the insertion half's bugs black targets, measured worse) and a cycle always starts
+// with the goroutines; three quarters of the draws are barrier moves (`barrierMove`): pointers
 // taken from the heap into a stack slot with their field overwritten, or put from a stack
 // into the heap and dropped from the stack, with fresh `startGC`s between them so stack
 // scans interleave with the moves. The uniform mix draws exactly what it always drew.
@@ -181,7 +182,7 @@ public struct ProgramGenerator {
                 heap.append((0..<MutatorProgram.fields).map { _ in chance(2, 5) ? below(objects) : nil })
             }
         }
-        let globals: [Int?] = (0..<MutatorProgram.globals).map { _ in chance(1, 3) ? below(objects) : nil }
+        let globals: [Int?] = (0..<MutatorProgram.globals).map { _ in chance(1, barrier ? 8 : 3) ? below(objects) : nil }
         let gcAtStart = barrier || chance(1, 2)
         let n = max(1, shape.goroutines)
         var top: [MutatorProgram.Thread] = []
