@@ -8,6 +8,8 @@
 //   tricolor check --ablations [--seeds N] ...
 //       The same for every collector, safe ones and ablations, as a table measuring the
 //       power of the test: every ablation must be caught, every safe collector must pass.
+//   tricolor check ... --jobs N | --shard I/N | --json FILE;  tricolor merge REPORT...
+//       Campaigns over worker processes and machines (TricolorCLI+Campaign.swift).
 //   tricolor replay TOKEN [--html OUT.html]
 //       Replays one run from a replay token, printing the operation trace with colours;
 //       --html writes its teaching page (and `check --html DIR` the shrunk counterexample's).
@@ -28,7 +30,9 @@ public enum TricolorCLI {
         usage: tricolor check [--collector NAME | --ablations] [--seeds N] [--first-seed N]
                               [--scheduler random|pct|exhaustive] [--goroutines N] [--ops N]
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
-                              [--check full|cheap] [--no-shrink] [--trace] [--html DIR]
+                              [--check full|cheap] [--no-shrink] [--trace] [--generator G]
+                              [--jobs N] [--shard I/N] [--json FILE] [--html DIR]
+               tricolor merge REPORT...
                tricolor replay TOKEN [--html OUT.html]
                tricolor scenario FILE [--collector NAME|all] [--svg DIR] [--html OUT.html]
                tricolor sched FILE [--html OUT.html]
@@ -52,6 +56,7 @@ public enum TricolorCLI {
             --no-shrink        print the first failure without shrinking it
             --trace            print every seed's program and operation trace (for few seeds)
             --html DIR         write the shrunk counterexample's teaching page into DIR
+        \(campaignUsage)
           replay TOKEN         re-run one run from its replay token (tc1/...), with the trace;
                                --html OUT.html writes its teaching page
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
@@ -63,11 +68,14 @@ public enum TricolorCLI {
         """
 
     /// Runs the command with `arguments` (without the program name). Writes results with
-    /// `out` and problems with `err`; returns the exit status.
-    public static func run(_ arguments: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
+    /// `out` and problems with `err`; returns the exit status. `executable` is the `tricolor`
+    /// binary that `check --jobs` spawns as workers (nil: a `tricolor` beside this process's
+    /// executable, as in tests).
+    public static func run(_ arguments: [String], executable: URL? = nil, out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let command = arguments.first else { return bad("missing command", err) }
         switch command {
-        case "check": return check(Array(arguments.dropFirst()), out: out, err: err)
+        case "check": return check(Array(arguments.dropFirst()), executable: executable, out: out, err: err)
+        case "merge": return merge(Array(arguments.dropFirst()), out: out, err: err)
         case "replay":
             if arguments.count == 4 && arguments[2] == "--html" { return replay(arguments[1], html: arguments[3], out: out, err: err) }
             guard arguments.count == 2 else { return bad("replay wants one TOKEN (and optionally --html OUT.html)", err) }
@@ -92,6 +100,7 @@ public enum TricolorCLI {
         var trace = false
         /// Where to write the teaching page of the shrunk counterexample.
         var htmlDir: String?
+        var campaign = CampaignOptions()
     }
 
     /// Parses `check`'s options; nil (after reporting) on bad input.
@@ -147,22 +156,24 @@ public enum TricolorCLI {
                 guard let v = value("--html") else { return nil }
                 o.htmlDir = v
             default:
-                _ = bad("unknown option '\(args[i])'", err)
-                return nil
+                if let ok = parseCampaignOption(args, &i, &o, err: err) {
+                    if !ok { return nil }
+                } else {
+                    _ = bad("unknown option '\(args[i])'", err)
+                    return nil
+                }
             }
             i += 1
         }
         return o
     }
 
-    static func check(_ args: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
+    static func check(_ args: [String], executable: URL?, out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let o = parseCheck(args, err: err) else { return 2 }
-        if o.ablations {
-            if o.htmlDir != nil { return bad("--html writes the page of one collector's shrunk counterexample; not with --ablations", err) }
-            return ablationTable(o.config, out: out)
+        if o.ablations && o.htmlDir != nil {
+            return bad("--html writes the page of one collector's shrunk counterexample; not with --ablations", err)
         }
-        var c = o.config
-        c.stopAtFirstFailure = false
+        let c = o.config
         if o.trace {
             for i in 0..<c.seeds {
                 let seed = c.firstSeed &+ UInt64(i)
@@ -174,35 +185,16 @@ public enum TricolorCLI {
                 out(t.trace.map { "  " + $0 }.joined(separator: "\n"))
             }
         }
-        let r = PropertyCheck.run(c)
-        out(r.summaryLine)
-        if let ce = r.counterexample {
-            out(ce.report)
-            if let dir = o.htmlDir {
-                let path = "\(dir)/counterexample-\(ce.collector.rawValue)-seed\(ce.seed).html"
-                do {
-                    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                    try TeachingDocument(token: ce.token, outcome: ce.outcome).html.write(toFile: path, atomically: true, encoding: .utf8)
-                    out("wrote \(path)")
-                } catch {
-                    err("tricolor: cannot write \(path): \(error)")
-                }
-            }
-            return 1
-        }
-        return r.failures == 0 ? 0 : 1
+        return campaign(o, arguments: args, executable: executable, out: out, err: err)
     }
 
-    /// One row per collector; status 0 iff safe collectors pass and every ablation is caught.
-    static func ablationTable(_ base: CheckConfiguration, out: (String) -> Void) -> Int32 {
-        out("collector               kind      seeds  failures  first_failure_at  verdict")
+    /// The ablation table of `reports` (one per collector, from `--ablations`); status 0
+    /// iff safe collectors pass and every ablation is caught.
+    static func ablationTable(_ reports: [CheckReport], shape: ProgramShape, out: (String) -> Void) -> Int32 {
+        out("collector               kind      seeds  failures  first_failure_at  schedules_to_failure  verdict")
         var ok = true
-        for kind in CollectorKind.safe + CollectorKind.ablations {
-            var c = base
-            c.collector = kind
-            c.stopAtFirstFailure = false
-            c.shrink = false
-            let r = PropertyCheck.run(c)
+        for r in reports {
+            let kind = r.collector
             let verdict: String
             if kind.isSafe {
                 verdict = r.failures == 0 ? "ok (no failure)" : "BUG: safe collector failed"
@@ -213,11 +205,12 @@ public enum TricolorCLI {
             func pad(_ s: String, _ n: Int) -> String { s.padding(toLength: max(n, s.count), withPad: " ", startingAt: 0) }
             out(pad(kind.rawValue, 24) + pad(kind.isSafe ? "safe" : "ablation", 10)
                 + pad(String(r.seedsRun), 7) + pad(String(r.failures), 10)
-                + pad(r.seedsUntilFirstFailure.map(String.init) ?? "-", 18) + verdict)
+                + pad(r.seedsUntilFirstFailure.map(String.init) ?? "-", 18)
+                + pad(r.schedulesUntilFirstFailure.map(String.init) ?? "-", 22) + verdict)
             if r.errors > 0, let f = r.firstFailure { out("  \(r.errors) runs failed other than by an oracle; first: \(f.message.prefix(300))") }
             if kind.isSafe, let f = r.firstFailure, let seed = r.firstFailureSeed {
                 out("  first failure (seed \(seed)): \(f.message)\n  replay token: "
-                    + ReplayToken(collector: kind, program: ProgramGenerator.program(seed: seed, shape: c.shape), replay: f.replay).encoded)
+                    + ReplayToken(collector: kind, program: ProgramGenerator.program(seed: seed, shape: shape), replay: f.replay).encoded)
             }
         }
         return ok ? 0 : 1

@@ -6,8 +6,11 @@ import Foundation
 // A decision happens (1) at every safe point of the running goroutine (candidates: the
 // running goroutine first, then the runnable set in the order goroutines became runnable),
 // (2) at a yield (candidates: the runnable set), and (3) when the running goroutine blocks
-// or exits (candidates: the runnable set). A decision with a single candidate is forced and
-// not recorded. Time is virtual: every decision advances the clock by 1 us and timers fire
+// or exits (candidates: the runnable set). Every decision is a step: it advances `steps`
+// and the strategy sees it. A decision with a single candidate is forced: the strategy is
+// told (`ScheduleStrategy.forced`, so PCT counts it and applies a change point that falls
+// on it) but nothing is recorded in the replay string. A yield with nobody else runnable
+// is no decision at all. Time is virtual: every decision advances the clock by 1 us and timers fire
 // against that clock, so sleeps are deterministic too. With everything on one thread, the
 // same strategy choices produce the same run on any machine; the recorded choices form the
 // replay string, and `ScheduleStrategyKind.replay` feeds them back.
@@ -57,7 +60,12 @@ final class DeterministicState: @unchecked Sendable {
         steps += 1
         virtualNow += 1_000
         let n = rest.count + (first == nil ? 0 : 1)
-        if n == 1 { return 0 }
+        if n == 1 {
+            // Forced: nothing to record, but the strategy still sees the step (PCT's
+            // change points are counted over every step, forced ones included).
+            strategy.forced((first ?? rest[0]).id, step: steps)
+            return 0
+        }
         ids.removeAll(keepingCapacity: true)
         if let first { ids.append(first.id) }
         for g in rest { ids.append(g.id) }
@@ -79,8 +87,7 @@ final class DeterministicState: @unchecked Sendable {
             return
         }
         if runnable.isEmpty {
-            steps += 1
-            virtualNow += 1_000
+            _ = choose(first: g, rest: [])   // forced: g runs on
             return
         }
         let k = choose(first: g, rest: runnable)
@@ -132,6 +139,10 @@ extension Scheduler {
             return (g.ref, false)
         }
     }
+
+    /// Decisions (steps) made so far in deterministic mode, forced ones included: the
+    /// unit PCT's change points are drawn in (0 otherwise).
+    public var deterministicSteps: Int { det?.steps ?? 0 }
 
     /// The choices made so far in deterministic mode, as a replay string (nil otherwise).
     public var replayString: String? {

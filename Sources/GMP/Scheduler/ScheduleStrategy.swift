@@ -5,9 +5,17 @@
 
 /// Chooses among `count` candidates at each decision.
 public protocol ScheduleStrategy: AnyObject {
-    /// Returns an index in `0..<candidates.count`. `running` is the goroutine that was
-    /// running at a safe-point decision (it is `candidates[0]`), nil when it blocked.
+    /// Returns an index in `0..<candidates.count` (at least two candidates). `running` is
+    /// the goroutine that was running at a safe-point decision (it is `candidates[0]`), nil
+    /// at a yield or when it blocked. `step` counts every decision, forced ones included.
     func pick(_ candidates: [Int64], running: Int64?, step: Int) -> Int
+    /// A forced decision (`only` is the single candidate) at `step`: nothing to choose, but
+    /// strategies that count steps (PCT) see it. The default does nothing.
+    func forced(_ only: Int64, step: Int)
+}
+
+extension ScheduleStrategy {
+    public func forced(_ only: Int64, step: Int) {}
 }
 
 /// Uniform random choice from SplitMix64.
@@ -20,37 +28,73 @@ public final class RandomStrategy: ScheduleStrategy {
 }
 
 /// Probabilistic Concurrency Testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS
-/// 2010): each goroutine gets a random priority when first seen; `depth - 1` change points
-/// are drawn uniformly from `1...expectedSteps`; at change point i the running goroutine's
-/// priority drops to i (below every initial priority). The highest priority candidate runs.
-/// A bug of depth d is found with probability at least 1/(n k^(d-1)).
+/// 2010). Each goroutine gets a random initial priority (all above `depth`) when first
+/// seen; `depth - 1` distinct change points k_1 < ... are drawn uniformly from
+/// `1...expectedSteps`; every decision runs the highest-priority candidate.
+///
+/// Steps are the scheduler's decisions, every one of them: safe points, yields, blocks and
+/// exits, forced ones included (`forced`), so the change points are counted in the same
+/// steps the program takes. At step s = k_i the goroutine that executed the step before
+/// (the one this strategy chose last, running or just blocked) drops to priority
+/// `depth - i`, below every initial priority, before the choice is made; the paper lowers
+/// the thread after its step k_i, which is the same schedule with change points shifted by
+/// one. With n goroutines and at most k = `expectedSteps` steps, a bug of depth d (d
+/// ordering constraints) is hit with probability at least 1/(n k^(d-1)) per run
+/// (GMPTests/PCTGuaranteeTests measures it). A run longer than `expectedSteps` is still
+/// scheduled by priority; its change points all lie in the first `expectedSteps` steps.
 public final class PCTStrategy: ScheduleStrategy {
     var rng: SplitMix64
     var priority: [Int64: Int] = [:]
+    /// Step -> change-point index i (1-based).
     let changePoints: [Int: Int]
     let depth: Int
+    /// The goroutine chosen at the previous decision (it executed the step since).
+    var last: Int64?
 
     public init(seed: UInt64, depth: Int, expectedSteps: Int) {
         rng = SplitMix64(seed: seed)
         self.depth = max(1, depth)
+        let k = max(1, expectedSteps)
         var cps: [Int: Int] = [:]
-        for i in 1..<self.depth {
-            cps[Int(rng.next() % UInt64(max(1, expectedSteps))) + 1] = i
+        var i = 1
+        while i < self.depth && cps.count < k {
+            let s = Int(rng.next() % UInt64(k)) + 1
+            if cps[s] == nil {
+                cps[s] = i
+                i += 1
+            }
         }
         changePoints = cps
     }
 
+    /// Initial priorities: above every change-point priority, in random order.
+    func priorityOf(_ id: Int64) -> Int {
+        if let p = priority[id] { return p }
+        let p = depth + Int(rng.next() % 1_000_000_000)
+        priority[id] = p
+        return p
+    }
+
+    func applyChangePoint(_ step: Int) {
+        if let i = changePoints[step], let g = last { priority[g] = depth - i }
+    }
+
     public func pick(_ candidates: [Int64], running: Int64?, step: Int) -> Int {
-        for id in candidates where priority[id] == nil {
-            // Initial priorities above every change-point priority, random order.
-            priority[id] = depth + Int(rng.next() % 1_000_000)
-        }
-        if let running, let i = changePoints[step] { priority[running] = depth - i }
+        for id in candidates { _ = priorityOf(id) }
+        if let running { last = running }
+        applyChangePoint(step)
         var best = 0
         for i in 1..<candidates.count where priority[candidates[i]]! > priority[candidates[best]]! {
             best = i
         }
+        last = candidates[best]
         return best
+    }
+
+    public func forced(_ only: Int64, step: Int) {
+        _ = priorityOf(only)
+        applyChangePoint(step)
+        last = only
     }
 }
 

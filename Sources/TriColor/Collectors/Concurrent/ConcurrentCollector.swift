@@ -123,7 +123,9 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         checkmark = runtime.config.checkLevel >= .cheap
         if let checker {
             let heap = runtime.heap
-            engine.afterScan = { r in checker.check(after: "scan of \(heap.describe(r))") }
+            // Weak: the checker holds the engine, so a strong capture is a cycle that kept
+            // the engine, its pool's scheduler and the heap (its arena) alive forever.
+            engine.afterScan = { [weak checker] r in checker?.check(after: "scan of \(heap.describe(r))") }
         }
         let sched = runtime.scheduler
         engine.pool.onWork = { [unowned runtime] in

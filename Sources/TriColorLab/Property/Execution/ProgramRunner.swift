@@ -70,6 +70,8 @@ public struct RunOutcome: Sendable {
     public var cycles: Int
     /// One line per operation, when traced.
     public var trace: [String]
+    /// Every scheduling decision, forced ones included (the steps PCT counts).
+    public var steps = 0
     /// One picture per operation (and one for the verdict), when traced: the teaching
     /// page of a replay (TeachingDocument+Counterexample.swift).
     public var frames: [ScenarioFrame] = []
@@ -92,8 +94,7 @@ public struct ProgramRunner: Sendable {
     public var checkLevel: CheckLevel = .full
     /// Record the per-operation trace with colours (slower; for reports and replays).
     public var traceOperations = false
-    /// Virtual bytes reserved per run's arena. Small: reserving is part of the per-run cost,
-    /// and (see the note in `run`) a finished runtime's arena is not returned today.
+    /// Virtual bytes reserved per run's arena. Small: reserving is part of the per-run cost.
     public var arenaBytes = 4 << 20
     /// Runaway guard: a run with more decisions fails with `.error`.
     public var maxDecisions = 200_000
@@ -107,7 +108,9 @@ public struct ProgramRunner: Sendable {
         self.traceOperations = traceOperations
     }
 
-    /// The PCT horizon for `program`: roughly the decisions a run of it makes.
+    /// The PCT horizon k for `program`: an upper bound on the steps (decisions, forced ones
+    /// included: `RunOutcome.steps`) a run of it takes, as PCT's guarantee needs. Measured
+    /// over 540 runs of three shapes and three collectors: steps are at most 0.88 of it.
     public static func expectedSteps(_ program: MutatorProgram) -> Int {
         program.operationCount * 3 + 60
     }
@@ -157,7 +160,7 @@ public struct ProgramRunner: Sendable {
         let replay = rt.scheduler.replayString ?? "r1:"
         var outcome = RunOutcome(verdict: verdict, replay: replay,
                                  decisions: (try? ReplayString.decode(replay).count) ?? 0,
-                                 cycles: Int(rt.heap.cycle), trace: exec.trace.lines)
+                                 cycles: Int(rt.heap.cycle), trace: exec.trace.lines, steps: rt.scheduler.deterministicSteps)
         outcome.frames = exec.trace.frames
         if traceOperations { exec.trace.finish(&outcome.frames, outcome) }
         return outcome

@@ -48,8 +48,32 @@ public struct CheckConfiguration: Sendable {
     public var stopAtFirstFailure = true
     /// Shrink the first failure into a counterexample.
     public var shrink = true
+    /// Which of the seed indices `0..<seeds` to run (a campaign's shard or worker); the
+    /// default runs them all.
+    public var slice = SeedSlice.all
+    /// Keep the first this many oracle failures (seed and run) in `CheckReport.kept`, and
+    /// stop once that many are kept (0: keep none; for shrinking statistics).
+    public var keepFailures = 0
 
     public init(collector: CollectorKind) { self.collector = collector }
+}
+
+/// The seed indices i in `0..<seeds` with `i % count == index` (0-based `index`): slices
+/// with the same `count` are disjoint and together cover every seed, and each spreads over
+/// the whole seed range (cheap and expensive programs alike).
+public struct SeedSlice: Hashable, Sendable, Codable {
+    public var index: Int
+    public var count: Int
+    public static let all = SeedSlice(index: 0, count: 1)
+    public init(index: Int, count: Int) {
+        precondition(count >= 1 && index >= 0 && index < count, "SeedSlice: index \(index) of \(count)")
+        self.index = index
+        self.count = count
+    }
+    /// How many of `seeds` indices this slice holds.
+    public func size(of seeds: Int) -> Int { seeds > index ? (seeds - index + count - 1) / count : 0 }
+    /// Slice `j` of `n` within this one (a worker of a shard).
+    public func split(_ j: Int, of n: Int) -> SeedSlice { SeedSlice(index: index + count * j, count: count * n) }
 }
 
 /// A minimal failing run, ready to print.
@@ -91,11 +115,17 @@ public struct CheckReport: Sendable {
     public var failures = 0
     /// Seeds whose run failed other than by an oracle (deadlock, runaway): generator bugs.
     public var errors = 0
-    /// 1-based count of seeds run until the first failure.
+    /// 1-based index, among all the campaign's seeds, of the first failing seed (the seeds
+    /// a serial run makes until it fails; also in a slice).
     public var seedsUntilFirstFailure: Int?
     public var firstFailure: RunOutcome?
     public var firstFailureSeed: UInt64?
+    /// Random and PCT: 1-based count of schedules a serial run makes until the first
+    /// failure (nil for exhaustive).
+    public var schedulesUntilFirstFailure: Int?
     public var counterexample: Counterexample?
+    /// The first `CheckConfiguration.keepFailures` oracle failures.
+    public var kept: [(seed: UInt64, program: MutatorProgram, outcome: RunOutcome)] = []
     public var seconds = 0.0
 
     public var schedulesPerSecond: Double { seconds > 0 ? Double(schedules) / seconds : 0 }
@@ -128,11 +158,12 @@ public enum PropertyCheck {
         var report = CheckReport(collector: config.collector, scheduler: config.scheduler)
         let start = DispatchTime.now().uptimeNanoseconds
         var failing: (UInt64, MutatorProgram, RunOutcome, ScheduleChoice)?
-        for i in 0..<config.seeds {
+        for i in stride(from: config.slice.index, to: config.seeds, by: config.slice.count) {
             let seed = config.firstSeed &+ UInt64(i)
             let program = ProgramGenerator.program(seed: seed, shape: config.shape)
             var outcome: RunOutcome
             var schedule = Self.schedule(for: seed, config.scheduler, pctDepth: config.pctDepth)
+            var failingSchedule: Int?
             if config.scheduler == .exhaustive {
                 let ex = ExhaustiveExplorer(runner: runner, bound: config.exhaustiveBound,
                                             maxSchedules: config.exhaustiveMaxSchedules).explore(program)
@@ -145,7 +176,10 @@ public enum PropertyCheck {
                     schedule = Self.schedule(for: seed, config.scheduler, pctDepth: config.pctDepth, index: j)
                     outcome = runner.run(program, schedule: schedule)
                     report.schedules += 1
-                    if outcome.failed { break }
+                    if outcome.failed {
+                        failingSchedule = j
+                        break
+                    }
                 }
             }
             report.seedsRun += 1
@@ -156,11 +190,15 @@ public enum PropertyCheck {
                     report.seedsUntilFirstFailure = i + 1
                     report.firstFailure = outcome
                     report.firstFailureSeed = seed
+                    // Every earlier seed passed, so ran all its schedules.
+                    report.schedulesUntilFirstFailure = failingSchedule.map { i * max(1, config.schedulesPerSeed) + $0 + 1 }
                     failing = (seed, program, outcome, schedule)
                 }
             }
+            if outcome.isGCFailure && report.kept.count < config.keepFailures { report.kept.append((seed, program, outcome)) }
             progress?(report)
             if outcome.failed && config.stopAtFirstFailure { break }
+            if config.keepFailures > 0 && report.kept.count == config.keepFailures { break }
         }
         report.seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if let (seed, program, outcome, schedule) = failing {

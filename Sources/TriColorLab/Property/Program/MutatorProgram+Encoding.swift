@@ -133,7 +133,16 @@ extension MutatorOp {
 public enum PropertyError: Error, Equatable, CustomStringConvertible {
     /// A replay token or program text is malformed; the message names the part.
     case badToken(String)
+    /// A campaign report is malformed or does not merge; the message names file and field.
+    case badReport(String)
     public var description: String {
-        switch self { case .badToken(let m): "bad replay token: \(m)" }
+        switch self {
+        case .badToken(let m): "bad replay token: \(m)"
+        case .badReport(let m): m
+        }
+    }
+    /// The message without a prefix.
+    public var message: String {
+        switch self { case .badToken(let m), .badReport(let m): m }
     }
 }

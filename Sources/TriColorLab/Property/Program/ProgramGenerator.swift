@@ -23,6 +23,16 @@
 //      so few operations are no-ops on nil. The shadow only steers the choice; every
 //      operation is still well-formed whatever the real interleaving does.
 //
+// `GeneratorBias.barrier` (`tricolor check --generator barrier`) aims at the barriers: the
+// initial heap is a chain (o0 -> o1 -> ..., plus a few random links) of `maxObjects`
+// objects, so an object deep in it stays unscanned for several drain rounds; globals are
+// rare (the marker drains what they reach at once; keeping them at the uniform rate, to
+// give the insertion half's bugs black targets, measured worse) and a cycle always starts
+// with the goroutines; three quarters of the draws are barrier moves (`barrierMove`): pointers
+// taken from the heap into a stack slot with their field overwritten, or put from a stack
+// into the heap and dropped from the stack, with fresh `startGC`s between them so stack
+// scans interleave with the moves. The uniform mix draws exactly what it always drew.
+//
 // Channels without deadlock: channel c is received only by top-level goroutine c, and only
 // goroutines with a smaller index (and their spawned children) send on it. Every channel
 // holds all of the program's sends, so no send blocks; goroutine 0 never waits; goroutine
@@ -50,12 +60,24 @@ public struct ProgramShape: Hashable, Sendable {
     /// At most this many spawned goroutines per program.
     public var maxChildren: Int
 
-    public init(goroutines: Int = 3, ops: Int = 12, maxObjects: Int = 5, maxChildren: Int = 2) {
+    /// Which mix of operations the generator draws.
+    public var bias: GeneratorBias
+
+    public init(goroutines: Int = 3, ops: Int = 12, maxObjects: Int = 5, maxChildren: Int = 2, bias: GeneratorBias = .uniform) {
         self.goroutines = goroutines
         self.ops = ops
         self.maxObjects = maxObjects
         self.maxChildren = maxChildren
+        self.bias = bias
     }
+}
+
+/// The generator's mix of operations (see the essay above).
+public enum GeneratorBias: String, CaseIterable, Hashable, Sendable {
+    /// The general mix.
+    case uniform
+    /// Biased toward the patterns that expose barrier bugs.
+    case barrier
 }
 
 /// Draws random well-formed mutator programs (see the essay above).
@@ -148,13 +170,20 @@ public struct ProgramGenerator {
 
     /// Draws the next program.
     public mutating func next() -> MutatorProgram {
-        let objects = 2 + below(max(1, shape.maxObjects - 1))
+        let barrier = shape.bias == .barrier
+        let objects = barrier ? max(2, shape.maxObjects) : 2 + below(max(1, shape.maxObjects - 1))
         var heap: [[Int?]] = []
-        for _ in 0..<objects {
-            heap.append((0..<MutatorProgram.fields).map { _ in chance(2, 5) ? below(objects) : nil })
+        for o in 0..<objects {
+            if barrier {
+                // Chains: field 0 links to the next object, so objects sit several drain
+                // rounds away from the roots.
+                heap.append([o + 1 < objects && chance(3, 4) ? o + 1 : nil, chance(1, 3) ? below(objects) : nil])
+            } else {
+                heap.append((0..<MutatorProgram.fields).map { _ in chance(2, 5) ? below(objects) : nil })
+            }
         }
-        let globals: [Int?] = (0..<MutatorProgram.globals).map { _ in chance(1, 3) ? below(objects) : nil }
-        let gcAtStart = chance(1, 2)
+        let globals: [Int?] = (0..<MutatorProgram.globals).map { _ in chance(1, barrier ? 8 : 3) ? below(objects) : nil }
+        let gcAtStart = barrier || chance(1, 2)
         let n = max(1, shape.goroutines)
         var top: [MutatorProgram.Thread] = []
         var children: [MutatorProgram.Thread] = []
@@ -210,7 +239,9 @@ public struct ProgramGenerator {
     /// back with child 0 for the caller to fill in; `.send` only to channels in `canSendTo`.
     mutating func draw(_ sh: inout Shadow, canSendTo: Range<Int>, spawning: Bool = true) -> [MutatorOp] {
         var ops: [MutatorOp]
-        if chance(1, 2) {
+        if shape.bias == .barrier && chance(3, 4) {
+            ops = barrierMove(sh)
+        } else if chance(1, 2) {
             ops = move(sh)
         } else {
             ops = [single(sh, canSendTo: canSendTo, spawning: spawning)]
@@ -249,6 +280,33 @@ public struct ProgramGenerator {
             let d = emptySlot(sh)
             return [.alloc(slot: d), chance(1, 2) ? .store(obj: fullSlot(sh), field: below(MutatorProgram.fields), from: d)
                     : .copy(slot: below(s), from: d)]
+        }
+    }
+
+    /// A move for `GeneratorBias.barrier`: mostly a pointer taken from the heap into a stack
+    /// slot with the field it came from overwritten (the lost-object shape of the deletion
+    /// and hybrid barriers, and of insertion without a re-scan, when the stack was already
+    /// scanned), or a pointer put from a stack into the heap and dropped from the stack (the
+    /// shape of the insertion half of the hybrid, when the stack is still grey); now and then
+    /// a new cycle, so the stack scans fall between these moves.
+    mutating func barrierMove(_ sh: Shadow) -> [MutatorOp] {
+        let o = fullSlot(sh), f = fullField(sh, o)
+        switch below(20) {
+        case 0..<6: return [.take(slot: emptySlot(sh), obj: o, field: f)]
+        case 6..<9:
+            let d = emptySlot(sh)
+            return [.load(slot: d, obj: o, field: f), chance(1, 2) ? .clearField(obj: o, field: f)
+                    : .store(obj: o, field: f, from: below(MutatorProgram.slots))]
+        case 9..<13: return [.put(obj: o, field: below(MutatorProgram.fields), from: fullSlot(sh))]
+        case 13..<15:
+            let d = fullSlot(sh)
+            return [.store(obj: o, field: below(MutatorProgram.fields), from: d), .clear(slot: d)]
+        case 15..<17:
+            let b = fullSlot(sh), t = emptySlot(sh)
+            return [.load(slot: t, obj: o, field: f), .store(obj: b, field: below(MutatorProgram.fields), from: t),
+                    .clearField(obj: o, field: f)]
+        case 17: return [.load(slot: emptySlot(sh), obj: o, field: f)]
+        default: return [.startGC]
         }
     }
 
