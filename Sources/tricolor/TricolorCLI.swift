@@ -34,8 +34,9 @@ public enum TricolorCLI {
 
           check      run random mutator programs against a collector's barrier; one summary
                      line per collector, the shrunk counterexample if something failed
-            --collector NAME   \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")) (default hybrid)
-            --ablations        every collector, as a table (safe ones must pass, ablations must fail)
+            --collector NAME   \(CollectorKind.allNames) (default hybrid)
+            --ablations        every collector, as a table (safe ones must pass, ablations must fail;
+                               a registered collector counts as safe iff it claims an invariant)
             --seeds N          programs to run (default 1000)
             --first-seed N     first program seed (default 0)
             --scheduler S      random (default), pct, or exhaustive (bounded DFS over schedules)
@@ -105,7 +106,7 @@ public enum TricolorCLI {
             case "--collector":
                 guard let v = value("--collector") else { return nil }
                 guard let k = CollectorKind(rawValue: v) else {
-                    _ = bad("unknown collector '\(v)' (want one of \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))", err)
+                    _ = bad("unknown collector '\(v)' (want one of \(CollectorKind.allNames))", err)
                     return nil
                 }
                 o.config.collector = k
@@ -170,7 +171,7 @@ public enum TricolorCLI {
     static func ablationTable(_ base: CheckConfiguration, out: (String) -> Void) -> Int32 {
         out("collector               kind      seeds  failures  first_failure_at  verdict")
         var ok = true
-        for kind in CollectorKind.safe + CollectorKind.ablations {
+        for kind in CollectorKind.allCases {
             var c = base
             c.collector = kind
             c.stopAtFirstFailure = false
