@@ -23,6 +23,7 @@
 //     shade(ptr)                            if shadeNew == .always      (Dijkstra, Go 1.19)
 //     if current stack is grey: shade(ptr)  if shadeNew == .ifStackGrey (Go 1.8 hybrid)
 //     rescan(source object)                 if regreySource             (Steele)
+//     slowPath.record(store)                if slowPath != nil          (a barrier of one's own)
 //     *slot = ptr
 
 /// What a concurrent collector does: a value a user can compose into a new collector.
@@ -91,22 +92,33 @@ public struct BarrierPlan: Sendable, Equatable {
     /// while marking (the hybrid barrier's rule for pointers that move without a barrier).
     public var shadeMovedPointers: Bool
     public var invariant: Invariant
+    /// A slow path of one's own, run after the halves above (Barrier/BarrierSlowPath.swift).
+    public var slowPath: (any BarrierSlowPath)?
 
     /// A plan from its parts. `shadeMovedPointers` defaults to whether the plan has a
     /// barrier at all (as every built-in does).
     public init(shadeOld: Bool, shadeNew: ShadeNew, regreySource: Bool = false, stacks: Stacks,
-                allocateBlack: Bool, shadeMovedPointers: Bool? = nil, invariant: Invariant = .none) {
+                allocateBlack: Bool, shadeMovedPointers: Bool? = nil, invariant: Invariant = .none,
+                slowPath: (any BarrierSlowPath)? = nil) {
         self.shadeOld = shadeOld
         self.shadeNew = shadeNew
         self.regreySource = regreySource
         self.stacks = stacks
         self.allocateBlack = allocateBlack
-        self.shadeMovedPointers = shadeMovedPointers ?? (shadeOld || shadeNew != .never || regreySource)
+        self.shadeMovedPointers = shadeMovedPointers ?? (shadeOld || shadeNew != .never || regreySource || slowPath != nil)
         self.invariant = invariant
+        self.slowPath = slowPath
     }
 
     /// Whether any half of the barrier runs (a plan without one is never enabled).
-    public var hasBarrier: Bool { shadeOld || shadeNew != .never || regreySource }
+    public var hasBarrier: Bool { shadeOld || shadeNew != .never || regreySource || slowPath != nil }
+
+    /// Equal parts, and the same slow-path object (or none).
+    public static func == (a: BarrierPlan, b: BarrierPlan) -> Bool {
+        a.shadeOld == b.shadeOld && a.shadeNew == b.shadeNew && a.regreySource == b.regreySource && a.stacks == b.stacks
+            && a.allocateBlack == b.allocateBlack && a.shadeMovedPointers == b.shadeMovedPointers
+            && a.invariant == b.invariant && a.slowPath === b.slowPath
+    }
 
     /// No barrier, stacks scanned with the world stopped, nothing allocated black: a
     /// stop-the-world collector.
@@ -124,6 +136,7 @@ extension BarrierPlan: CustomStringConvertible {
         case .ifStackGrey: halves.append("shade(ptr) if stack grey")
         }
         if regreySource { halves.append("rescan(source)") }
+        if let slowPath { halves.append("\(type(of: slowPath))") }
         return "barrier \(halves.isEmpty ? "none" : halves.joined(separator: " + ")), stacks \(stacks), "
             + "allocate \(allocateBlack ? "black" : "white"), moved pointers \(shadeMovedPointers ? "shaded" : "not shaded"), "
             + "invariant \(invariant.rawValue)"
