@@ -52,7 +52,7 @@ public enum TricolorCLI {
             --trace            print every seed's program and operation trace (for few seeds)
           replay TOKEN         re-run one run from its replay token (tc1/...), with the trace
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
-                               concurrent collector (or --collector NAME), colours after each line
+                               built-in concurrent collector (or --collector NAME), colours after each line
         exit status: 0 no failure, 1 failure, 2 bad arguments
         """
 
