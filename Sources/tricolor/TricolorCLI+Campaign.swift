@@ -99,7 +99,7 @@ extension TricolorCLI {
         base.stopAtFirstFailure = false
         base.shrink = false
         base.slice = o.campaign.shard ?? .all
-        let collectors = o.ablations ? CollectorKind.safe + CollectorKind.ablations : [o.config.collector]
+        let collectors = o.ablations ? CollectorKind.allCases : [o.config.collector]
         let jobs = o.trace || o.campaign.worker ? 1 : min(o.campaign.jobs ?? ProcessInfo.processInfo.activeProcessorCount,
                                                           max(1, base.slice.size(of: base.seeds)))
         let total = base.slice.size(of: base.seeds) * collectors.count

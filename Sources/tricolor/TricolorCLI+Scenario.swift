@@ -21,7 +21,8 @@ extension TricolorCLI {
 
     static func scenario(_ args: [String], out: (String) -> Void, err: (String) -> Void) -> Int32 {
         guard let file = args.first, !file.hasPrefix("--") else { return bad("scenario wants a FILE", err) }
-        var collectors = CollectorKind.allCases.filter { $0 != .markSweep }
+        // A fixture's expectations name built-ins; a registered collector runs when named.
+        var collectors = CollectorKind.builtIns.filter { $0 != .markSweep }
         var svgDir: String? = nil
         var htmlPath: String? = nil
         var i = 1

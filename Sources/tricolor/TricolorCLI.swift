@@ -40,8 +40,9 @@ public enum TricolorCLI {
 
           check      run random mutator programs against a collector's barrier; one summary
                      line per collector, the shrunk counterexample if something failed
-            --collector NAME   \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")) (default hybrid)
-            --ablations        every collector, as a table (safe ones must pass, ablations must fail)
+            --collector NAME   \(CollectorKind.allNames) (default hybrid)
+            --ablations        every collector, as a table (safe ones must pass, ablations must fail;
+                               a registered collector counts as safe iff it claims an invariant)
             --seeds N          programs to run (default 1000)
             --first-seed N     first program seed (default 0)
             --scheduler S      random (default), pct, or exhaustive (bounded DFS over schedules)
@@ -60,7 +61,7 @@ public enum TricolorCLI {
           replay TOKEN         re-run one run from its replay token (tc1/...), with the trace;
                                --html OUT.html writes its teaching page
           scenario FILE        step through a teaching scenario (Fixtures/*.scenario) under every
-                               concurrent collector (or --collector NAME), colours after each line;
+                               built-in concurrent collector (or --collector NAME), colours after each line;
                                --svg DIR one picture per step, --html OUT.html the teaching page
           sched FILE           step a G/M/P scheduler scenario (Fixtures/*.sched) through GMP's run
                                queues, checking its expect lines; --html OUT.html the teaching page
@@ -125,7 +126,7 @@ public enum TricolorCLI {
             case "--collector":
                 guard let v = value("--collector") else { return nil }
                 guard let k = CollectorKind(rawValue: v) else {
-                    _ = bad("unknown collector '\(v)' (want one of \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))", err)
+                    _ = bad("unknown collector '\(v)' (want one of \(CollectorKind.allNames))", err)
                     return nil
                 }
                 o.config.collector = k

@@ -34,14 +34,16 @@ public struct BenchOptions: Sendable, Equatable {
 
     /// The usage text for the given suite and workload names.
     public static func usage(suites: [String], workloads: [String]) -> String {
-        """
+        let names = CollectorKind.registered.map(\.rawValue)
+        let registered = names.isEmpty ? "" : "\n                registered collectors, only when named: \(names.joined(separator: ", "))"
+        return """
         usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--collector NAME[,NAME]]
                        [--procs N[,N]] [--repeat N] [--quick] [--depth N] [--small-stacks]
                        [--live N] [--goroutines N] [--json FILE] [--csv FILE] [--out DIR] [--trace FILE]
           --suite       suites to run (default all): \(suites.joined(separator: ", "))
           --workload    workloads to run (default all): \(workloads.joined(separator: ", "))
           --collector   collectors (default: \(CollectorKind.safe.map(\.rawValue).joined(separator: ", ")));
-                        UNSAFE ablations only when named: \(CollectorKind.ablations.map(\.rawValue).joined(separator: ", "))
+                        UNSAFE ablations only when named: \(CollectorKind.ablations.map(\.rawValue).joined(separator: ", "))\(registered)
           --procs       GOMAXPROCS values (default 1,2)
           --repeat      timed runs per configuration (default 3; median and min-max reported)
           --quick       small sizes and short runs (a smoke test)
@@ -109,7 +111,7 @@ public struct BenchOptions: Sendable, Equatable {
                 var cs: [CollectorKind] = []
                 for s in try list(a) {
                     guard let k = CollectorKind(rawValue: s) else {
-                        throw BenchUsageError("unknown collector '\(s)' (have: \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                        throw BenchUsageError("unknown collector '\(s)' (have: \(CollectorKind.allNames))")
                     }
                     cs.append(k)
                 }

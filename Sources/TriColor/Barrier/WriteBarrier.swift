@@ -15,11 +15,16 @@
 //     shade(*slot)                          if plan.shadeOld     (Yuasa, hybrid)
 //     shade(ptr)                            if plan.shadeNew == .always (Dijkstra)
 //     if current stack is grey: shade(ptr)  if plan.shadeNew == .ifStackGrey (hybrid)
+//     rescan(source object)                 if plan.regreySource (Steele)
+//     slowPath.record(store)                if plan.slowPath is set (BarrierSlowPath.swift)
 //     *slot = ptr                           (done by the caller after this returns)
 //
 // Recording appends to the P's buffer; a full buffer is flushed by shading every entry
-// (Go's wbBufFlush). At check level full the buffer holds one entry, so the invariant check
-// that follows each barrier sees every shade already done. Stores to stack slots never run
+// (Go's wbBufFlush). Steele's half does not buffer: it pushes the object that owns the
+// slot (found from the slot's address) on the P's own grey stack, which only this P drains
+// and never before the store that follows (the slow path is not a safe point). At check
+// level full the buffer holds one entry, so the invariant check that follows each barrier
+// sees every shade already done. Stores to stack slots never run
 // the barrier: that is the point of scanning (and for Dijkstra re-scanning) stacks. A plan
 // with no barrier (markSweep, the noBarrier ablation) is never enabled.
 
@@ -85,6 +90,8 @@ final class WriteBarrier: @unchecked Sendable {
                 if let g = Goroutine.current, !engine.isStackBlack(g) { gcw.wbuf.append(new) }
             }
         }
+        if plan.regreySource && !new.isNil { rescanSource(slot, new, gcw) }
+        if let custom = plan.slowPath { custom.record(BarrierContext(barrier: self, slot: slot, new: new, gcw: gcw)) }
         if gcw.wbuf.count >= bufferCapacity {
             flush(gcw)
             if let checker {
@@ -92,6 +99,25 @@ final class WriteBarrier: @unchecked Sendable {
                 checker.checkBeforeStore(slot, new)
             }
         }
+    }
+
+    /// Steele's half: queues the object that owns `slot` to be scanned after the store; a
+    /// slot outside every object (a global, a runtime root) shades `new` instead.
+    private func rescanSource(_ slot: PointerSlot, _ new: Ref, _ gcw: GCWork) {
+        if let source = sourceObject(of: slot) {
+            engine.rescan(source, into: gcw)
+        } else {
+            gcw.wbuf.append(new)
+        }
+    }
+
+    /// The object whose pointer field `slot` is (found from the slot's address through the
+    /// span map), or nil for a global or a runtime root, which lie outside the arena.
+    func sourceObject(of slot: PointerSlot) -> Ref? {
+        let heap = engine.heap
+        let offset = UInt64(UInt(bitPattern: slot.address) &- UInt(bitPattern: heap.arena))
+        guard let s = heap.spanOf(offset) else { return nil }
+        return Ref(offset: s.pointee.base &+ UInt64(s.pointee.objectIndex(offset)) &* s.pointee.elemSize)
     }
 
     /// Shades every recorded pointer (Go's wbBufFlush1).

@@ -4,8 +4,8 @@ import GMP
 ///
 /// The runtime owns the heap, the scheduler, the pacer and the statistics; a collector owns
 /// the mark phase: how a cycle is sequenced (what is stopped, when stacks are scanned) and
-/// which write barrier it needs (its BarrierPlan; the runtime owns the barrier itself, so a
-/// store never goes through the collector). Every collector, `markSweep` included, implements this protocol. A
+/// which write barrier it needs (its kind's BarrierPlan; the runtime owns the barrier itself,
+/// so a store never goes through the collector). Every collector, `markSweep` included, implements this protocol. A
 /// concurrent collector is also reached while its mark runs (allocate-black, assists,
 /// pointers moved between stacks) through `TriColorRuntime.concurrent`.
 protocol Collector: AnyObject, Sendable {

@@ -171,6 +171,24 @@ final class MarkEngine: @unchecked Sendable {
         return greyed
     }
 
+    /// Queues `r` on `gcw` to be scanned (again) by this P (Steele's re-grey): a black object
+    /// turns grey, a white one is shaded. An object that was already marked has been or will
+    /// be counted live by another scan, so this scan's count is taken back in advance: every
+    /// object is counted once however often it is scanned.
+    func rescan(_ r: Ref, into gcw: GCWork) {
+        guard let s = heap.spanOf(r.offset) else {
+            heapMisuse("mark cycle \(heap.cycle): the write barrier re-greyed \(r), which is not in an in-use span")
+        }
+        let i = s.pointee.objectIndex(r.offset)
+        if !s.pointee.setMarked(i) {
+            markedBytes.add(-heap.typeDescriptors[Int(ObjectHeader.typeID(heap.header(r)))].size, ordering: .relaxed)
+            markedObjects.add(-1, ordering: .relaxed)
+        }
+        s.pointee.setGrey(i)
+        gcw.grey.push(r)
+        gcw.publishLocalCount()
+    }
+
     /// Colours a new object black while marking (allocate-black): mark bit set, never
     /// queued, never scanned (its fields are nil).
     @inline(__always)

@@ -1,40 +1,6 @@
 import Foundation
 import GMP
 
-/// Which collector a runtime uses. The safe ones are the four of the mission; the rest are
-/// ablations (each removes one ingredient of a safe collector) kept for teaching and for
-/// measuring the power of tests. Ablations are unsafe by construction: they can free live
-/// objects.
-public enum CollectorKind: String, CaseIterable, Sendable {
-    /// Go 1.3: stop the world, mark everything, restart, sweep lazily. No barrier.
-    case markSweep
-    /// Dijkstra insertion barrier, stacks re-scanned at mark termination (Go 1.5-1.7).
-    case insertion
-    /// Yuasa deletion barrier (snapshot at the beginning), stacks scanned first.
-    case deletion
-    /// Go 1.8's hybrid barrier: stacks scanned one at a time, never re-scanned.
-    case hybrid
-    /// UNSAFE ablation: concurrent mark with no barrier at all.
-    case noBarrier
-    /// UNSAFE ablation: insertion barrier without the stack re-scan.
-    case insertionNoRescan
-    /// UNSAFE ablation: deletion barrier without scanning stacks before the heap.
-    case deletionNoStackFirst
-    /// UNSAFE ablation: hybrid without shade(*slot).
-    case hybridNoDeletionShade
-    /// UNSAFE ablation: hybrid without shade(ptr) for grey stacks.
-    case hybridNoInsertionShade
-    /// UNSAFE ablation: hybrid allocating white while marking.
-    case hybridAllocateWhite
-
-    /// The four safe collectors.
-    public static let safe: [CollectorKind] = [.markSweep, .insertion, .deletion, .hybrid]
-    /// The unsafe ablations.
-    public static let ablations: [CollectorKind] = [.noBarrier, .insertionNoRescan, .deletionNoStackFirst,
-                                                    .hybridNoDeletionShade, .hybridNoInsertionShade, .hybridAllocateWhite]
-    public var isSafe: Bool { CollectorKind.safe.contains(self) }
-}
-
 /// How much checking a runtime does.
 public enum CheckLevel: String, Sendable, Comparable {
     /// No checks (benchmarks).
@@ -114,7 +80,8 @@ public struct RuntimeConfig: Sendable {
     }
 
     /// Applies GODEBUG-style settings: `gctrace=1`, `gccheckmark=1` (check level cheap),
-    /// `gccheck=off|cheap|full`, `gogc=N|off`, `collector=NAME`, `heaplimit=BYTES`, `memlimit=BYTES`, plus the
+    /// `gccheck=off|cheap|full`, `gogc=N|off`, `collector=NAME` (a built-in or a registered
+    /// collector), `heaplimit=BYTES`, `memlimit=BYTES`, plus the
     /// scheduler's `schedtrace=MS` and `gomaxprocs=N`. Returns messages for bad values.
     @discardableResult
     public mutating func apply(debug: String) -> [String] {
@@ -129,7 +96,7 @@ public struct RuntimeConfig: Sendable {
                 if v == "off" { gogc = nil } else if let n = Int(v), n >= 0 { gogc = n } else { problems.append("gogc=\(v): want a percentage or off") }
             case "collector":
                 if let ck = CollectorKind(rawValue: v) { collector = ck } else {
-                    problems.append("collector=\(v): want one of \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    problems.append("collector=\(v): want one of \(CollectorKind.allNames)")
                 }
             case "heaplimit":
                 if let n = Int(v), n > 0 { heapLimit = n } else { problems.append("heaplimit=\(v): want bytes") }

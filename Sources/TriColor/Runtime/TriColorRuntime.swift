@@ -90,7 +90,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         cpuLimiter = GCCPULimiter(procs: scheduler.procs, now: nanotime())
         pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep,
                       memoryLimit: config.memoryLimit)
-        let plan = BarrierPlan.for(config.collector)
+        let plan = config.collector.plan
         let engine = MarkEngine(heap: heap, markers: config.collector == .markSweep ? .exclusive : .concurrent)
         let checker = config.checkLevel >= .full && config.collector != .markSweep
             ? InvariantChecker(heap: heap, engine: engine, invariant: plan.invariant, collector: config.collector) : nil

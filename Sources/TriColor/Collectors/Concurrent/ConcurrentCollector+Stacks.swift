@@ -53,9 +53,10 @@ extension ConcurrentCollector {
     }
 
     /// Shades Refs moved between stacks while marking (goroutine creation, channel
-    /// transfer): the hybrid barrier's rule, kept by every plan with a barrier.
+    /// transfer): the hybrid barrier's rule, kept by every built-in plan with a barrier
+    /// (`BarrierPlan.shadeMovedPointers`).
     func pointersMoved(_ refs: [Ref]) {
-        guard plan.hasBarrier else { return }
+        guard plan.shadeMovedPointers else { return }
         let gcw = rt.perP().gcw
         for r in refs { engine.shade(r, into: gcw) }
     }

@@ -1,6 +1,6 @@
 // ConcurrentCollector: tri-colour marking concurrent with the mutator goroutines (Go's
-// mgc.go cycle), parameterised by a BarrierPlan into Dijkstra, Yuasa, Go 1.8's hybrid and
-// their ablations.
+// mgc.go cycle), parameterised by a BarrierPlan into Dijkstra, Yuasa, Go 1.8's hybrid,
+// their ablations, and any plan a user registers (Collectors/CollectorKind.swift).
 //
 // Colours are defined in Object/ObjectColor.swift (a pointer in a write-barrier buffer counts
 // as grey: buffers are flushed before marking can end). Shading and scanning are the mark
@@ -31,6 +31,12 @@
 //     black while marking (with allocate-white a new object whose only reference sits in a
 //     black stack would be freed). Goroutine creation and channel sends move pointers
 //     between stacks: they shade them while marking.
+//
+//   Steele (1975):  if the object written into is black: make it grey again; *slot = ptr.
+//     Forbids (a) like Dijkstra, from the other end: the source is scanned again instead
+//     of the target being shaded, and stacks are re-scanned as for Dijkstra. Not a
+//     built-in: Sources/CollectorExamples builds it from the public plan
+//     (`BarrierPlan.regreySource`), as a user would.
 //
 // The cycle (runCycle, on a coordinator goroutine):
 //   1. STW sweep termination: flush allocation caches, finish the last sweep (every object

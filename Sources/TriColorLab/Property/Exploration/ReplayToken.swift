@@ -32,7 +32,7 @@ public struct ReplayToken: Hashable, Sendable {
             throw .badToken("want tc1/<collector>/<program>/<replay string>, got '\(text.prefix(40))'")
         }
         guard let kind = CollectorKind(rawValue: parts[1]) else {
-            throw .badToken("unknown collector '\(parts[1])' (want one of \(CollectorKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw .badToken("unknown collector '\(parts[1])' (want one of \(CollectorKind.allNames))")
         }
         collector = kind
         program = try MutatorProgram.decode(parts[2])
