@@ -36,7 +36,7 @@ let package = Package(
         .testTarget(name: "GCBenchKitTests", dependencies: ["GCBenchKit", "TriColor", "GMP"], path: "Tests/GCBenchKitTests"),
         .testTarget(name: "CollectorExamplesTests", dependencies: ["CollectorExamples", "TriColorLab", "TriColor", "GCBenchSuites"],
                     path: "Tests/CollectorExamplesTests"),
-        .testTarget(name: "PropertyTests", dependencies: ["TriColorLab", "TriColor", "GMP", "TricolorCLI"], path: "Tests/PropertyTests"),
+        .testTarget(name: "PropertyTests", dependencies: ["TriColorLab", "TriColor", "GMP", "TricolorCLI", "CollectorExamples"], path: "Tests/PropertyTests"),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,7 +23,7 @@ import Testing
         let path = Self.dir.appendingPathComponent(name).path
         let text = try String(contentsOfFile: path, encoding: .utf8)
         let s = try Scenario.parse(text, file: name)
-        for c in CollectorKind.allCases where c != .markSweep {
+        for c in CollectorKind.builtIns where c != .markSweep {
             let o = try s.run(collector: c, file: name)
             #expect(o.failures.isEmpty, "\(name) under \(c):\n\(o.failures.joined(separator: "\n"))\n\(o.log.joined(separator: "\n"))")
         }

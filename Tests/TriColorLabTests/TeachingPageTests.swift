@@ -7,7 +7,7 @@ import Testing
 /// `expect` line the page shows the colour the fixture expects (so the page tells the same
 /// story the fixture tests check); the verdict at the end matches `lost-under`.
 @Suite struct TeachingPageTests {
-    static let concurrent = CollectorKind.allCases.filter { $0 != .markSweep }
+    static let concurrent = CollectorKind.builtIns.filter { $0 != .markSweep }
 
     static func page(_ name: String, _ collectors: [CollectorKind] = concurrent) throws -> (Scenario, TeachingDocument, String) {
         let path = ScenarioFixtureTests.dir.appendingPathComponent(name).path
