@@ -131,13 +131,15 @@ func collectMetrics(_ r: HeapRun, procs: Int, profile: Bool) -> ([String: Double
     return (m, profile, pauses)
 }
 
-/// Runs heap workloads: every selected workload x procs x collector, `repeats` timed runs
-/// plus one floating-garbage run each.
+/// Runs heap workloads: every selected workload x procs x collector, `repeats` timed runs,
+/// plus (with `--float`) one floating-garbage run each.
 enum HeapBench {
     static func run(_ workloads: [HeapWorkload], _ o: Options) -> [BenchResult] {
         var out: [BenchResult] = []
         let collectors = o.collectors
-        for wl in workloads where o.workloads.isEmpty || o.workloads.contains(wl.name) {
+        let selected = workloads.filter { o.workloads.isEmpty || o.workloads.contains($0.name) }
+        let eta = SuiteProgress(total: selected.count * o.procs.count * collectors.count)
+        for wl in selected {
             if let b = wl.baseline {
                 // The baseline row: run once, labelled procs 1 (it runs on the calling thread
                 // alone), outside the procs groups, so it gets no `wall_x_best`; the suite
@@ -165,15 +167,18 @@ enum HeapBench {
                         if let prof { profile = prof }
                     }
                     profile?.pausesUS = pauses
-                    var fs = s
-                    fs.measureFloating = true
-                    let (fm, _, _) = collectMetrics(wl.run(fs), procs: p, profile: false)
+                    var fm: [String: Double]? = nil
+                    if o.measureFloating {
+                        var fs = s
+                        fs.measureFloating = true
+                        fm = collectMetrics(wl.run(fs), procs: p, profile: false).0
+                    }
                     let (med, rng) = summarise(runs)
                     var res = BenchResult(suite: wl.suite, workload: wl.name, collector: c.rawValue, procs: p,
                                           metrics: med, ranges: rng, repeats: o.repeats, runs: runs, floatingRun: fm, profile: profile)
-                    if let f = fm["floating_garbage_pct"] { res.metrics["floating_garbage_pct"] = f }
+                    if let f = fm?["floating_garbage_pct"] { res.metrics["floating_garbage_pct"] = f }
                     group.append(res)
-                    progress(wl, c.rawValue, p, res.metrics)
+                    progress(wl, c.rawValue, p, res.metrics, eta.step())
                 }
                 out += withRatios(group)
             }
@@ -200,9 +205,28 @@ enum HeapBench {
         }
     }
 
-    static func progress(_ wl: HeapWorkload, _ c: String, _ p: Int, _ m: [String: Double]) {
+    static func progress(_ wl: HeapWorkload, _ c: String, _ p: Int, _ m: [String: Double], _ eta: String) {
         let line = "  \(wl.suite)/\(wl.name) \(c) procs=\(p): wall \(fmt(m["wall_ms"] ?? 0)) ms, "
-            + "pause max \(fmt(m["pause_max_us"] ?? 0)) us\n"
+            + "pause max \(fmt(m["pause_max_us"] ?? 0)) us  \(eta)\n"
         FileHandle.standardError.write(Data(line.utf8))
+    }
+}
+
+/// Progress through one suite's configurations, with an estimate of the time left in the
+/// suite: the mean time per configuration so far times the configurations left (an
+/// estimate, and said to be one: configurations differ in cost).
+final class SuiteProgress {
+    private let total: Int
+    private var done = 0
+    private let start = nanotime()
+
+    init(total: Int) { self.total = max(total, 1) }
+
+    /// Counts one finished configuration; returns "[done/total, ~N s left in suite]".
+    func step() -> String {
+        done += 1
+        let elapsed = Double(nanotime() - start) / 1e9
+        let left = elapsed / Double(done) * Double(total - done)
+        return String(format: "[%d/%d, ~%.0f s left in suite (estimate)]", done, total, left)
     }
 }

@@ -48,15 +48,7 @@ extension TricolorCLI {
             default: return bad("unknown argument '\(args[i])'", err)
             }
         }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            err("tricolor: cannot read \(file)")
-            return 2
-        }
-        let s: Scenario
-        do { s = try Scenario.parse(text, file: file) } catch {
-            err(error.description)
-            return 2
-        }
+        guard let s = readAndParse(file, err: err, { try Scenario.parse($0, file: file) }) else { return 2 }
         var failed = false
         var outcomes: [ScenarioOutcome] = []
         for c in collectors {
@@ -94,5 +86,18 @@ extension TricolorCLI {
             out("wrote \(htmlPath) (\(outcomes.first?.frames.count ?? 0) steps, \(outcomes.count) collector(s))")
         }
         return failed ? 1 : 0
+    }
+
+    /// Reads `file` and parses it; nil after reporting an unreadable file or the parser's
+    /// `file:line:column` error.
+    static func readAndParse<T>(_ file: String, err: (String) -> Void, _ parse: (String) throws -> T) -> T? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+            err("tricolor: cannot read \(file)")
+            return nil
+        }
+        do { return try parse(text) } catch {
+            err("\(error)")
+            return nil
+        }
     }
 }

@@ -26,15 +26,7 @@ extension TricolorCLI {
             default: return bad("unknown argument '\(args[i])'", err)
             }
         }
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            err("tricolor: cannot read \(file)")
-            return 2
-        }
-        let s: SchedScenario
-        do { s = try SchedScenario.parse(text, file: file) } catch {
-            err(error.description)
-            return 2
-        }
+        guard let s = readAndParse(file, err: err, { try SchedScenario.parse($0, file: file) }) else { return 2 }
         let o = s.run(file: file)
         for f in o.frames { out(String(format: "%3d  ", f.line) + f.statement.padding(toLength: 22, withPad: " ", startingAt: 0) + f.what) }
         for f in o.failures { out("EXPECTATION FAILED: \(f)") }

@@ -292,7 +292,7 @@ import Testing
             let s = Goroutine.current!.scheduler
             let ch = Channel<TimerTick>(capacity: 1)
             let t = RuntimeTimer(.send(ch))
-            s.addTimer(t, when: s.now() + 2_000_000, period: 0, on: s.allp[pid], wake: true)
+            s.addTimer(t, when: s.now() + 100_000_000, period: 0, on: s.allp[pid], wake: true)   // 100 ms: still pending when read, even under TSan
             got.value.append("on P\(t.owner.load(ordering: .relaxed))")
             _ = ch.receive()
             got.value.append("fired, on heap \(t.owner.load(ordering: .relaxed))")

@@ -63,4 +63,21 @@ import Testing
             heap.storePointerNoBarrier(n, field: 2, .nil)
         }
     }
+
+    /// At check level off too, a pointer-field index out of range is refused with a message
+    /// (it used to write into the next object silently).
+    @Test func uncheckedFieldOutOfRangeIsRefusedWithAMessage() async throws {
+        await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            let heap = try makeHeap(checked: false)
+            let t = TestTypes(heap)
+            let cache = heap.makeAllocCache()
+            let n = try heap.allocate(t.node, in: cache)
+            let m = try heap.allocate(t.node, in: cache)
+            heap.storePointerNoBarrier(n, field: 1, m)       // in range: fine
+            heap.storePointerNoBarrier(n, field: 2, m)       // the next object's header
+        }.map { result in
+            let err = String(decoding: result.standardErrorContent, as: UTF8.self)
+            #expect(err.contains("storePointer: field 2 out of range for type Node with 2 pointer fields"), "\(err)")
+        }
+    }
 }

@@ -13,6 +13,9 @@ public struct BenchOptions: Sendable, Equatable {
     public var procs: [Int] = [1, 2]
     public var repeats = 3
     public var quick = false
+    /// Also run one floating-garbage measurement per configuration (`--float`): a full
+    /// checkmark at every mark termination, about 5x a timed run, so off by default.
+    public var measureFloating = false
     public var jsonPath: String?
     public var csvPath: String?
     public var outDir: String?
@@ -38,7 +41,7 @@ public struct BenchOptions: Sendable, Equatable {
         let registered = names.isEmpty ? "" : "\n                registered collectors, only when named: \(names.joined(separator: ", "))"
         return """
         usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--collector NAME[,NAME]]
-                       [--procs N[,N]] [--repeat N] [--quick] [--depth N] [--small-stacks]
+                       [--procs N[,N]] [--repeat N] [--quick] [--float] [--depth N] [--small-stacks]
                        [--live N] [--goroutines N] [--json FILE] [--csv FILE] [--out DIR] [--trace FILE]
           --suite       suites to run (default all): \(suites.joined(separator: ", "))
           --workload    workloads to run (default all): \(workloads.joined(separator: ", "))
@@ -47,6 +50,8 @@ public struct BenchOptions: Sendable, Equatable {
           --procs       GOMAXPROCS values (default 1,2)
           --repeat      timed runs per configuration (default 3; median and min-max reported)
           --quick       small sizes and short runs (a smoke test)
+          --float       also measure floating garbage (one extra run per configuration, with a
+                        checkmark at every mark termination: about 5x a timed run)
           --depth N     binary-trees depth (default 14)
           --live N      pause suite: live-churn at N and N/10 live objects (default one size, 200,000)
           --goroutines N  pause suite: stacks at N and N/10 goroutines (default one size, 2,000)
@@ -120,6 +125,7 @@ public struct BenchOptions: Sendable, Equatable {
                 guard let n = Int(try value(a)), (4...24).contains(n) else { throw BenchUsageError("--depth wants 4...24") }
                 o.depth = n
             case "--quick": o.quick = true
+            case "--float": o.measureFloating = true
             case "--live":
                 // A live-churn node takes 48 bytes; the tree, its garbage and the heap goal
                 // must fit in half the machine's memory.

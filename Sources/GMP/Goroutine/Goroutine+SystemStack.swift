@@ -2,7 +2,7 @@ import CContext
 
 // Running runtime work on the M's own stack (Go's systemstack).
 //
-// A goroutine's stack is small (64 KiB by default, 16 KiB with `SchedulerConfig.smallStacks`)
+// A goroutine's stack may be small (16 KiB with `SchedulerConfig.smallStacks`)
 // and its frames belong to the user. Collector work that runs on behalf of a goroutine — a
 // stop-the-world mark, checkmark's breadth-first walk, the invariant checks — has frames of
 // its own (Swift's dictionaries and generic specialisations are not small), and running it

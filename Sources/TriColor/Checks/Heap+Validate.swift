@@ -111,6 +111,14 @@ extension Heap {
         }
     }
 
+    /// A field index out of range at check level off (the object itself is not validated).
+    @usableFromInline @inline(never)
+    func fieldOutOfRange(_ ref: Ref, _ field: Int, operation: StaticString) -> Never {
+        let n = ObjectHeader.pointerFields(header(ref))
+        heapMisuse("\(operation): field \(field) out of range for type \(typeName(of: ref)) "
+                   + "with \(n) pointer fields (object \(ref))")
+    }
+
     /// Validates `ref` and that bytes [offset, offset+width) are scalar bytes.
     @usableFromInline @inline(never)
     func checkScalar(_ ref: Ref, _ offset: Int, _ width: Int, operation: StaticString) {

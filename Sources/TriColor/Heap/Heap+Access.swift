@@ -54,10 +54,17 @@ extension Heap {
     }
 
     /// The address of pointer field `field` of `ref`; in checked mode `ref` must be a live
-    /// object and the field in range, or `operation` is reported as a misuse.
+    /// object and the field in range, or `operation` is reported as a misuse. At every
+    /// check level the field index is range-checked against the header's field count (one
+    /// load of the header word, which shares the field's cache line, and one compare), so a
+    /// bad index never writes into the next object.
     @usableFromInline @inline(__always)
     func pointerSlot(_ ref: Ref, _ field: Int, operation: StaticString) -> PointerSlot {
-        if _slowPath(checked) { checkPointerField(ref, field, operation: operation) }
+        if _slowPath(checked) {
+            checkPointerField(ref, field, operation: operation)
+        } else if _slowPath(UInt(bitPattern: field) >= UInt(ObjectHeader.pointerFields(header(ref)))) {
+            fieldOutOfRange(ref, field, operation: operation)
+        }
         return fieldSlot(ref, field)
     }
 

@@ -9,7 +9,7 @@
 //   drain:     pop a grey object, clear its grey bit (it is black from now on), and shade
 //              each of its pointer fields. Repeat until the stack and the pool are empty
 //              or the budget is used up. An explicit stack, never recursion: a long list
-//              must not overflow a 64 KiB goroutine stack.
+//              must not overflow the (system) stack the drain runs on.
 //
 // Marking is done when nothing is grey anywhere (every GreyStack, the WorkPool and every
 // write-barrier buffer empty). Then no black object points to a white one unless a mutator

@@ -17,8 +17,8 @@
 //      white: set its mark bit and grey bit, push it on the work stack.
 //   3. Drain (`drain`). Pop an object, clear its grey bit (it is now black),
 //      and shade each of its pointer fields. Repeat until the stack is empty.
-//      An explicit stack, never recursion: a long list must not overflow a
-//      64 KiB goroutine stack.
+//      An explicit stack, never recursion: a long list must not overflow the
+//      stack the mark runs on.
 //   4. Mark termination (`markTermination`). Optionally the checkmark (Go's
 //      gccheckmark): mark again from the roots into the separate checkmark
 //      bitmap; any object reachable but not marked is a collector bug,

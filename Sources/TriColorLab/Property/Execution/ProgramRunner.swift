@@ -137,8 +137,6 @@ public struct ProgramRunner: Sendable {
         c.scheduler = SchedulerConfig()
         c.scheduler.procs = 1
         c.scheduler.reportPanics = false
-        // Stacks stay at the default 64 KiB: checkmark and the invariant checks run on
-        // goroutine stacks and overflow 32 KiB.
         if let procs = realThreads {
             c.scheduler.procs = procs
             c.forcedGCPeriodNS = .max
