@@ -39,7 +39,13 @@ extension ConcurrentCollector {
         let me = Goroutine.current!
         var gs: [Goroutine] = []
         rt.scheduler.forEachGoroutine { gs.append($0) }
-        for g in gs where !g.isSystem && !isStackBlack(g) {
+        for g in gs {
+            // The status first (an acquire load): a goroutine still being set up by its
+            // parent (`.idle`: roots, colour and `isSystem` not yet published by
+            // Scheduler.publish's release store) is skipped. One created while marking is
+            // black from the start; one created before the mark began was published then.
+            let st = g.currentStatus
+            if st == .idle || st == .dead || g.isSystem || isStackBlack(g) { continue }
             let t0 = nanotime()
             if g === me {
                 scanStack(g, rt.perP().gcw)
