@@ -38,7 +38,8 @@ enum Report {
                 for e in extra { line.append(r.metrics[e].map { cellText(e, $0) } ?? "-") }
                 table.append(line)
             }
-            print("\n== \(key) == (median of \(rows.first?.repeats ?? 0); float% from a separate run)")
+            let float = rows.contains { $0.floatingRun != nil } ? "; float% from a separate run" : "; float% only with --float"
+            print("\n== \(key) == (median of \(rows.first?.repeats ?? 0)\(float))")
             printAligned(table, rightAlignFrom: 2)
             for r in rows { for n in r.notes { print("  note: \(n)") } }
         }
