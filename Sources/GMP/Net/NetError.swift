@@ -1,4 +1,9 @@
 import CContext
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Why a network call failed (Go's net.OpError causes, as cases).
 public enum NetError: Error, Equatable, CustomStringConvertible {
@@ -24,11 +29,11 @@ public enum NetError: Error, Equatable, CustomStringConvertible {
     /// Maps a failed call's errno to a case.
     static func from(errno e: Int32, _ call: String) -> NetError {
         switch e {
-        case 104, 32: return .connectionReset  // ECONNRESET, EPIPE
-        case 111: return .connectionRefused  // ECONNREFUSED
-        case 98: return .addressInUse  // EADDRINUSE
-        case 110: return .timeout  // ETIMEDOUT
-        case 22: return .invalidAddress(call)  // EINVAL from the address parser
+        case ECONNRESET, EPIPE: return .connectionReset
+        case ECONNREFUSED: return .connectionRefused
+        case EADDRINUSE: return .addressInUse
+        case ETIMEDOUT: return .timeout
+        case EINVAL: return .invalidAddress(call)  // from the address parser
         default: return .system(errno: e, call)
         }
     }

@@ -1,4 +1,9 @@
 import CContext
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
 // The netpoller (Go's runtime/netpoll.go and netpoll_epoll.go): goroutines that block on
@@ -150,16 +155,17 @@ final class Netpoller: @unchecked Sendable {
         let waitms: Int32
         if delay < 0 { waitms = -1 } else if delay == 0 { waitms = 0 } else if delay < 1_000_000 { waitms = 1 }
         else if delay < 1_000_000_000_000_000 { waitms = Int32(clamping: delay / 1_000_000) } else { waitms = 1_000_000_000 }
-        var events = [tc_poll_event](repeating: tc_poll_event(), count: 128)
         var ready: [GoroutineRef] = []
-        while true {
-            let n = events.withUnsafeMutableBufferPointer { tc_epoll_wait(epfd, $0.baseAddress, 128, waitms) }
-            if n < 0 {
-                // EINTR: a blocking poll returns so the caller recomputes its deadline.
-                if waitms > 0 || -n != 4 { return ready }
-                continue
-            }
-            for i in 0..<Int(n) {
+        // The event buffer lives on the calling thread's stack (Go's `var events [128]epollevent`):
+        // findRunnable calls this on every look for work while goroutines wait in IO.
+        withUnsafeTemporaryAllocation(of: tc_poll_event.self, capacity: 128) { events in
+            var n: Int32
+            repeat {
+                n = tc_epoll_wait(epfd, events.baseAddress, 128, waitms)
+                // EINTR: retried, except by a timed poll, which returns so that its caller
+                // recomputes the deadline (Go).
+            } while n == -EINTR && waitms <= 0
+            for i in 0..<max(0, Int(n)) {
                 let ev = events[i]
                 if ev.data == Netpoller.breakTag {
                     // Only a blocking poll consumes a break (Go): a non-blocking one leaves it
@@ -174,8 +180,8 @@ final class Netpoller: @unchecked Sendable {
                 pd.netpollReady(read: ev.ready & UInt32(TC_POLL_READ) != 0,
                                 write: ev.ready & UInt32(TC_POLL_WRITE) != 0, into: &ready)
             }
-            return ready
         }
+        return ready
     }
 
     /// Wakes the M blocked in `netpoll` (Go's netpollBreak); one write per pending break.
@@ -225,7 +231,7 @@ final class NetpollState: @unchecked Sendable {
         if let p = storage { return p }
         let p: Netpoller
         do { p = try Netpoller() } catch {
-            if case .system(38, _) = error { throw .unsupported("network I/O needs Linux (epoll)") }  // ENOSYS
+            if case .system(ENOSYS, _) = error { throw .unsupported("network I/O needs Linux (epoll)") }
             throw error
         }
         storage = p

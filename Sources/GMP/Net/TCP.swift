@@ -1,4 +1,9 @@
 import CContext
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 // TCP on the netpoller (Go's net.TCPListener, net.TCPConn and net.DialTimeout): blocking-
 // style calls on non-blocking sockets. Each call tries the system call first; on EAGAIN it
@@ -26,7 +31,7 @@ public final class TCPListener: @unchecked Sendable {
         let np = try s.net.get(s)
         let fd = tc_tcp_listen(host, Int32(port), Int32(clamping: backlog))
         if fd < 0 {
-            throw fd == -22 ? .invalidAddress("\(host) is not a numeric IPv4/IPv6 address or localhost")
+            throw fd == -EINVAL ? .invalidAddress("\(host) is not a numeric IPv4/IPv6 address or localhost")
                 : .from(errno: -fd, "listen \(host):\(port)")
         }
         let lp = tc_sock_local_port(fd)
@@ -42,8 +47,8 @@ public final class TCPListener: @unchecked Sendable {
             let fd = tc_tcp_accept(pd.fd)
             if fd >= 0 { return try TCPConnection(fd: fd, sched: pd.sched, poller: pd.poller) }
             switch -fd {
-            case 11: try pd.wait(.read)  // EAGAIN
-            case 103, 71: continue  // ECONNABORTED, EPROTO: the peer gave up; take the next
+            case EAGAIN: try pd.wait(.read)
+            case ECONNABORTED, EPROTO: continue  // the peer gave up; take the next
             default: throw .from(errno: -fd, "accept")
             }
         }
@@ -70,7 +75,7 @@ public final class TCPConnection: @unchecked Sendable {
         while true {
             let n = tc_sock_recv(pd.fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
-            if n == -11 { try pd.wait(.read) } else { throw .from(errno: Int32(-n), "read") }
+            if n == -Int(EAGAIN) { try pd.wait(.read) } else { throw .from(errno: Int32(-n), "read") }
         }
     }
 
@@ -90,7 +95,7 @@ public final class TCPConnection: @unchecked Sendable {
             let n = tc_sock_send(pd.fd, bytes.baseAddress! + off, bytes.count - off)
             if n >= 0 {
                 off += n
-            } else if n == -11 {
+            } else if n == -Int(EAGAIN) {
                 try pd.wait(.write)
             } else {
                 throw .from(errno: Int32(-n), "write")
@@ -145,7 +150,7 @@ public func dial(host: String, port: Int, timeout: Duration? = nil) throws(NetEr
     let np = try s.net.get(s)
     let fd = tc_tcp_connect(host, Int32(port))
     if fd < 0 {
-        throw fd == -22 ? .invalidAddress("\(host) is not a numeric IPv4/IPv6 address or localhost")
+        throw fd == -EINVAL ? .invalidAddress("\(host) is not a numeric IPv4/IPv6 address or localhost")
             : .from(errno: -fd, "connect \(host):\(port)")
     }
     let c = try TCPConnection(fd: fd, sched: s, poller: np)
