@@ -138,6 +138,37 @@ int64_t tc_thread_id(void);
 /// Writes a message straight to fd 2 (async-signal-safe) .
 void tc_write_stderr(const char *msg);
 
+// MARK: - Sockets and epoll (net.c; Linux). Each returns -errno on failure.
+
+/// One readiness event from tc_epoll_wait: the registration's data and TC_POLL_* bits.
+typedef struct tc_poll_event { uint64_t data; uint32_t ready; } tc_poll_event;
+enum { TC_POLL_READ = 1, TC_POLL_WRITE = 2, TC_POLL_ERROR = 4 };
+int tc_epoll_create(void);
+/// Registers `fd` edge-triggered for EPOLLIN|EPOLLOUT|EPOLLRDHUP with `data`.
+int tc_epoll_add(int ep, int fd, uint64_t data);
+int tc_epoll_del(int ep, int fd);
+/// epoll_wait for at most `max` (<= 128) events; timeout_ms < 0 blocks.
+int tc_epoll_wait(int ep, tc_poll_event *out, int max, int timeout_ms);
+int tc_eventfd_create(void);
+void tc_eventfd_signal(int fd);
+void tc_eventfd_drain(int fd);
+/// A non-blocking listening TCP socket on a numeric address ("localhost": 127.0.0.1).
+int tc_tcp_listen(const char *host, int port, int backlog);
+/// A non-blocking TCP socket with connect started (EINPROGRESS is not an error).
+int tc_tcp_connect(const char *host, int port);
+int tc_tcp_accept(int lfd);
+/// The pending socket error (SO_ERROR) as -errno, 0 for none.
+int tc_sock_error(int fd);
+int tc_sock_local_port(int fd);
+long tc_sock_recv(int fd, void *buf, size_t n);
+long tc_sock_send(int fd, const void *buf, size_t n);
+int tc_sock_shutdown_write(int fd);
+/// SO_LINGER {on, 0}: closing the socket sends a reset (RST) instead of a FIN.
+int tc_sock_set_linger_reset(int fd);
+int tc_fd_close(int fd);
+/// Raises the soft RLIMIT_NOFILE to `want` (capped at the hard limit); returns the new soft limit.
+long tc_raise_nofile(long want);
+
 // MARK: - Relaxed word access for lock-free ring slots
 
 static inline uintptr_t tc_load_relaxed(const uintptr_t *p) {

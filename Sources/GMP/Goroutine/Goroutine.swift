@@ -192,6 +192,8 @@ public enum WaitReason: String, Sendable {
     case mutex = "sync.Mutex.Lock"
     case waitGroup = "sync.WaitGroup.Wait"
     case sleep = "sleep"
+    /// Parked on a socket in the netpoller (Go's waitReasonIOWait).
+    case ioWait = "IO wait"
     case suspended = "suspended"
     case custom = "park"
     case gcSweepWait = "GC sweep wait"

@@ -6,13 +6,13 @@ import Synchronization
 // An M with a P looks, in order: (0) its P's due timers (checkTimers); (1) every 61st
 // schedule, one goroutine from the global queue first, so a busy local queue cannot starve
 // it; (2) the local queue (runnext first); (3) the global queue, taking a fair batch
-// (globrunqget); (4) the due timers of the other Ps, then steal: four rounds over the
-// other Ps in random order taking half of a victim's queue, runnext only in the last round;
-// (5) idle-priority work from `SchedulerHooks.onIdle`. Only some Ms may spin (look for work
+// (globrunqget); (4) the due timers of the other Ps, the network without blocking, then
+// steal: four rounds over the other Ps in random order taking half of a victim's queue,
+// runnext only in the last round; (5) idle-priority work from `SchedulerHooks.onIdle`. Only some Ms may spin (look for work
 // in other Ps) at once: a non-spinning M becomes spinning only while 2 x spinning < busy
 // Ps, which bounds the CPU wasted on futile stealing. Finding nothing, the M idles its P
 // under `lock`, drops the spinning state, looks once more (`recheckAfterSpinning`) and
-// parks (`stopm`). Why each step is needed for no wake-up to be lost is in
+// parks (`stopm`), or, while goroutines wait in IO, one such M blocks in the netpoller. Why each step is needed for no wake-up to be lost is in
 // Scheduler+Handoff.swift and Scheduler+Checkdead.swift.
 
 extension Scheduler {
@@ -75,6 +75,8 @@ extension Scheduler {
                 checkOtherTimers(p, now: nanotime())
                 if let r = p.runqget() { return r }
             }
+            // Goroutines whose sockets became ready come onto this P (Net/).
+            if netpollNonBlocking(), let r = p.runqget() { return r }
             let busy = procs - npidle.load(ordering: .sequentiallyConsistent)
             if m.spinning || 2 * nmspinning.load(ordering: .sequentiallyConsistent) < busy {
                 if !m.spinning {
@@ -126,6 +128,8 @@ extension Scheduler {
                 nmspinning.add(1, ordering: .sequentiallyConsistent)
                 continue top
             }
+            // While goroutines wait in IO, one M parks in epoll_wait instead (Net/).
+            if netpollBlocking(m) { continue top }
             if !stopm(m) { return nil }
         }
     }

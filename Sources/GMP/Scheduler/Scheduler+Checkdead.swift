@@ -29,6 +29,8 @@ import Synchronization
 //     or an M whose timed park found every P busy), and an idle M sleeps no longer than the
 //     earliest deadline; so while a timer is pending, on a heap or in flight, `checkdead`
 //     sees it.
+//   * While a goroutine waits in IO (Net/), an M blocked in epoll_wait is not idle, and
+//     sysmon polls within 10 ms; `checkdead` does not report it (Go does not either).
 // Scheduler+Handoff.swift explains the hand-off rules these build on.
 
 extension Scheduler {
@@ -42,6 +44,9 @@ extension Scheduler {
         // a heap seen empty here means that raise is visible below, or its goroutine was
         // queued under `lock` (which this M holds) before.
         if runqsize > 0 || timersPending { return }
+        // Goroutines in IO wait are not deadlocked: the poller (an M in epoll_wait, or
+        // sysmon within 10 ms) may still wake them (Go: its polling M is not idle).
+        if net.waiters > 0 { return }
         for p in allp where !p.runqEmpty { return }
         let running = mcount - midle.count + wakesInFlight.load(ordering: .sequentiallyConsistent)
         if running > 0 { return }

@@ -7,7 +7,7 @@ import Synchronization
 // and the hooks and statistics a layer above sees. The behaviour lives in extensions beside
 // this file: goroutine creation (Scheduler+Goroutines), P/M hand-off (Scheduler+Handoff),
 // deadlock detection (Scheduler+Checkdead), finding work, stopping the world, syscalls,
-// sysmon and deterministic mode; timers are in Time/.
+// sysmon and deterministic mode; timers are in Time/, the netpoller in Net/.
 
 /// A GMP scheduler instance: goroutines (G) multiplexed onto OS threads (M) through a fixed
 /// set of processors (P), as in Go's runtime (proc.go). Go's `schedt` plus the runtime's
@@ -126,6 +126,8 @@ public final class Scheduler: @unchecked Sendable {
     /// `det != nil`, as a plain flag the hot paths test without touching the reference.
     @usableFromInline let deterministic: Bool
     public let stats = SchedulerStats()
+    /// The netpoller, created on first network use (Net/Netpoller.swift); its own locks.
+    let net = NetpollState()
     /// Hooks a layer above (the collector) installs before `run`; read-only after.
     public var hooks = SchedulerHooks()
     /// Whether `hooks.onRunSlice` is set (read on every switch).
@@ -190,9 +192,11 @@ public final class Scheduler: @unchecked Sendable {
         beginShutdown()
         while liveThreads.load(ordering: .acquiring) > 0 {
             lock.withLock { for m in midle { m.park.wakeup() } }
+            net.poller?.breakPoll()  // an M blocked in epoll_wait
             tc_usleep(200)
         }
         for p in allp { p.timers.removeAll() }
+        net.poller?.closeAll()
         allgLock.withLock {
             for g in allgs {
                 if let s = g.stack { stacks.put(s) }

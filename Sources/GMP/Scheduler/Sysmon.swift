@@ -9,6 +9,7 @@ import Synchronization
 //     no safe point cannot be preempted, as in Go before 1.14);
 //   * fires timers that expired 1 ms ago and that no M has fired (at once when every P is
 //     idle; Time/TimerHeap.swift lists every place timers fire);
+//   * polls the network when nobody has for 10 ms (Net/Scheduler+Netpoll.swift);
 //   * prints the schedtrace line and calls the collector's tick hook (forced GC).
 // It learns that a P made progress by comparing `schedtick` / `syscalltick` with the
 // values it saw last time (its private `SysmonTick` per P).
@@ -45,6 +46,7 @@ extension Scheduler {
             if shuttingDown.load(ordering: .acquiring) { break }
             let now = nanotime()
             var acted = injectTimers(now: now)
+            if sysmonNetpoll(now: now) { acted = true }
             if retake(now: now, &ticks) > 0 { acted = true }
             idle = acted ? 0 : idle + 1
             if config.schedtraceMS > 0 && now - lastTrace >= Int64(config.schedtraceMS) * 1_000_000 {

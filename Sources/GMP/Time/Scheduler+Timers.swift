@@ -10,11 +10,11 @@ import Synchronization
 // timeout fires it takes an idle P and findRunnable fires what is due, or, with every P
 // busy, fires the due timers itself without a P (`fireTimersNoP`) so a long run slice
 // cannot delay them. A goroutine that arms a timer earlier than every other one while a P
-// is idle calls `wakep` (Go's wakeNetPoller without a poller): the woken M finds nothing,
-// and parks again with the new, earlier timeout. The netpoller (DESIGN.md) slots in at
-// exactly these two points: the timed park becomes `netpoll(until: nextTimerDeadline())` by
-// one M (claimed like Go's sched.lastpoll) and the `wakep` becomes `netpollBreak` when
-// that M sleeps past the new deadline.
+// is idle calls `wakep` (Go's wakeNetPoller): the woken M finds nothing, and parks again
+// with the new, earlier timeout. The netpoller (Net/Netpoller.swift) slots in at these two
+// points: while goroutines wait in IO, one M (claimed like Go's sched.lastpoll) parks in
+// `netpoll(delay:)` until `nextTimerDeadline()` instead, and the `wakep` becomes a
+// `breakPoll` when that M sleeps past the new deadline (`netpollWake(before:)`).
 
 extension Scheduler {
     /// Arms `t` to fire at `when` (then every `period` ns if positive) on `p`'s heap. `t`
@@ -25,7 +25,7 @@ extension Scheduler {
         t.when = when
         t.period = period
         let first = p.timers.add(t)
-        if wake && first && !deterministic && npidle.load(ordering: .sequentiallyConsistent) > 0
+        if wake && first && !deterministic && !netpollWake(before: when) && npidle.load(ordering: .sequentiallyConsistent) > 0
             && allp.allSatisfy({ $0 === p || $0.timers.earliest.load(ordering: .relaxed) > when }) {
             wakep()
         }
@@ -106,6 +106,8 @@ extension Scheduler {
                 _ = ch.offer(TimerTick(nanoseconds: now))
             case .spawn(let body):
                 spawnDetached(body)
+            case .call(let f):
+                f(now)
             }
         }
     }

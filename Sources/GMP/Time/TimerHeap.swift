@@ -56,6 +56,10 @@ final class RuntimeTimer: @unchecked Sendable {
         case send(Channel<TimerTick>)
         /// Start a goroutine running the function (Go's goFunc, for AfterFunc).
         case spawn(@Sendable () -> Void)
+        /// Call a runtime function with the firing time, on whichever thread fires the
+        /// timer (g0 with a P, or a thread without one): it must not block. Go's timer `f`
+        /// for runtime functions such as the netpoller's deadlines (Net/PollDesc.swift).
+        case call(@Sendable (Int64) -> Void)
     }
 
     let action: Action
