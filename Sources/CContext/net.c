@@ -92,13 +92,20 @@ static int make_addr(const char *host, int port, struct sockaddr_storage *ss, so
   return -EINVAL;
 }
 
+// The address of host:port and a non-blocking TCP socket of its family; the socket's fd, or
+// -errno.
+static int new_tcp_socket(const char *host, int port, struct sockaddr_storage *ss, socklen_t *len) {
+  int r = make_addr(host, port, ss, len);
+  if (r < 0) return r;
+  int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return fd < 0 ? -errno : fd;
+}
+
 int tc_tcp_listen(const char *host, int port, int backlog) {
   struct sockaddr_storage ss;
   socklen_t len;
-  int r = make_addr(host, port, &ss, &len);
-  if (r < 0) return r;
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
+  int fd = new_tcp_socket(host, port, &ss, &len);
+  if (fd < 0) return fd;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
@@ -112,10 +119,8 @@ int tc_tcp_listen(const char *host, int port, int backlog) {
 int tc_tcp_connect(const char *host, int port) {
   struct sockaddr_storage ss;
   socklen_t len;
-  int r = make_addr(host, port, &ss, &len);
-  if (r < 0) return r;
-  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
+  int fd = new_tcp_socket(host, port, &ss, &len);
+  if (fd < 0) return fd;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {

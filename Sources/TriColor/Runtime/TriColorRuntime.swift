@@ -183,14 +183,9 @@ public final class TriColorRuntime: @unchecked Sendable {
     public func collect() {
         startCycle(reason: .explicit, onlyIfStillNeeded: false)
         // Go's runtime.GC sweeps on the caller, then waits for spans other sweepers hold.
-        var n = 0
+        sweepBeforeCycle()
         while !heap.isSweepDone {
-            if heap.sweepOne() {
-                n += 1
-                if n % 16 == 0 { Goroutine.safePoint() }
-            } else {
-                Goroutine.yield()
-            }
+            if !heap.sweepOne() { Goroutine.yield() }
         }
     }
 
