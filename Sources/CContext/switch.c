@@ -197,6 +197,16 @@ void tc_context_init_thread(tc_context *ctx) {
 
 void tc_context_destroy(tc_context *ctx) {
   if (!ctx->is_thread && ctx->tsan_fiber && __tsan_destroy_fiber) {
+    // TSan's FiberDestroy walks trace state that a fiber gets only by being current once;
+    // destroying a fiber that never ran (a goroutine abandoned at shutdown before it was
+    // scheduled, or a reused G's fresh fiber) corrupts it, and after enough of them TSan
+    // dies in ThreadContext::OnFinished (seen in CI). So make it current for an instant,
+    // with synchronisation (flags 0) so it records an event, and come back without any
+    // (flags 1, __tsan_switch_to_fiber_no_sync): the dead fiber's history must not become
+    // ours, or TSan would stop seeing races between it and what this thread does next.
+    void *self = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(ctx->tsan_fiber, 0);
+    __tsan_switch_to_fiber(self, 1);
     __tsan_destroy_fiber(ctx->tsan_fiber);
   }
   ctx->tsan_fiber = NULL;
