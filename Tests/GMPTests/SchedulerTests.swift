@@ -401,3 +401,26 @@ import Testing
     }
     #expect(results.withLock { $0.sorted() } == (0..<3).map { "\($0) true true 2000 true false" })
 }
+
+/// Goroutines that were made runnable but never ran when main returned are dropped with their
+/// scheduler, and the scheduler itself goes away. Under ThreadSanitizer this is also the
+/// regression test for destroying fibers that were never current (TSan died in
+/// ThreadContext::OnFinished after a few thousand of them, tc_context_destroy).
+@Test func goroutinesThatNeverRanAreReleasedWithTheirScheduler() throws {
+    weak var dropped: Scheduler?
+    for _ in 0..<4 {
+        var c = SchedulerConfig()
+        c.procs = 1
+        c.stackSize = 16 << 10
+        let s = Scheduler(c)
+        dropped = s
+        let ran = Atomic<Int>(0)
+        try s.run {
+            for _ in 0..<2_000 { go { ran.add(1, ordering: .relaxed) } }
+        }
+        // Main never blocked at one P, so most of them never ran (it is no error for some to run).
+        #expect(ran.load(ordering: .relaxed) < 2_000)
+        #expect(s.stats.goroutinesCreated.load(ordering: .relaxed) == 2_001)
+    }
+    #expect(dropped == nil, "the scheduler (and the goroutines it held) was never released")
+}
