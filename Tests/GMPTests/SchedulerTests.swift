@@ -411,7 +411,6 @@ import Testing
     for _ in 0..<4 {
         var c = SchedulerConfig()
         c.procs = 1
-        c.stackSize = 16 << 10
         let s = Scheduler(c)
         dropped = s
         let ran = Atomic<Int>(0)
