@@ -87,23 +87,26 @@ extension Processor {
     private func runqputslow(_ g: GoroutineRef, head: UInt32, tail: UInt32) -> Bool {
         let n = (tail &- head) / 2
         precondition(n == Processor.runqSize / 2, "runqputslow: queue is not full")
-        var batch: [GoroutineRef] = []
-        batch.reserveCapacity(Int(n) + 1)
-        for i in 0..<n { batch.append(load(head &+ i)) }
         if !runqHead.compareExchange(expected: head, desired: head &+ n,
                                      ordering: .acquiringAndReleasing).exchanged {
             return false
         }
-        batch.append(g)
-        // The batch is ours alone until it is on the global queue: link it without the lock.
-        for i in 0..<(batch.count - 1) {
-            let next = batch[i + 1]
-            batch[i].withGoroutine { $0.schedlink = next }
+        // The batch is ours alone now: stealers lost it with the CAS, and only the owner (this
+        // M) writes ring slots, so they still hold what we read. Link it without the lock and
+        // without a heap array (Go keeps the batch in a fixed array on the stack; an Array here
+        // would allocate, and its first metadata instantiation overflows a 16 KiB stack).
+        let first = load(head)
+        var last = first
+        for i in 1..<n {
+            let next = load(head &+ i)
+            last.withGoroutine { $0.schedlink = next }
+            last = next
         }
+        last.withGoroutine { $0.schedlink = g }
         g.withGoroutine { g in
             g.schedlink = nil
             let sched = g.sched
-            sched.lock.withLock { sched.globrunqputbatch(head: batch[0], tail: g.ref, n: batch.count) }
+            sched.lock.withLock { sched.globrunqputbatch(head: first, tail: g.ref, n: Int(n) + 1) }
         }
         return true
     }

@@ -41,7 +41,7 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
         rt.sweepBeforeCycle()
         // Steps 1-5 run on the system stack with the world stopped (Go's gcStart and
         // gcMarkTermination run there too), not on the allocating goroutine's small stack.
-        let ((stwStart, t1, t2, t3, heapEnd, report, floating, goal), pause) = sched.withWorldStoppedOnSystemStack(reason: "GC (markSweep)") { w in
+        let (r, pause) = sched.withWorldStoppedOnSystemStack(reason: "GC (markSweep)") { w in
             marker.sweepTermination()
             let t1 = nanotime()
             let roots = GoroutineRoots(scheduler: sched, extra: rt.extraRoots)
@@ -65,8 +65,11 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
             m.heapLiveAtEnd = heapEnd
             m.procs = sched.procs
             let goal = rt.pacer.cycleEnded(m)
-            return (w.requested, t1, t2, nanotime(), heapEnd, report, floating, goal)
+            return StoppedCycle(stwStart: w.requested, t1: t1, t2: t2, t3: nanotime(), heapEnd: heapEnd,
+                                report: report, floating: floating, goal: goal)
         }
+        let (stwStart, t1, t2, t3, heapEnd, report, floating, goal) =
+            (r.stwStart, r.t1, r.t2, r.t3, r.heapEnd, r.report, r.floating, r.goal)
         rt.eventLog.record(GCEvent(kind: .stw, name: "markSweep stop-the-world", start: stwStart, end: stwStart + pause))
         rt.eventLog.record(GCEvent(kind: .mark, name: "mark (markSweep, world stopped)", start: t1, end: t2))
         return GCCycleRecord(
@@ -77,4 +80,14 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
             markedObjects: report.markedObjects, floatingGarbageBytes: floating)
     }
 
+    /// What the stopped world hands back. A nominal type, not a tuple: a tuple's metadata is
+    /// instantiated from its mangled name the first time it is used, which in a cold debug
+    /// process takes more than a 16 KiB goroutine stack, on the goroutine side of the call.
+    private struct StoppedCycle {
+        var stwStart, t1, t2, t3: Int64
+        var heapEnd: Int
+        var report: CollectionReport
+        var floating: Int?
+        var goal: Int
+    }
 }
