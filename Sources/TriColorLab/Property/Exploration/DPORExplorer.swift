@@ -155,6 +155,10 @@ public struct DPORExplorer: Sendable {
         public var failures: Set<String>
         /// Runs that did not reproduce their prefix (nondeterminism; should be 0).
         public var mismatches: Int
+        /// Steps recorded over all runs, and how many of them were dependent on every step
+        /// (the reduction's headroom: only the others can commute).
+        public var steps = 0
+        public var stepsDependentOnAll = 0
     }
 
     public func explore(_ program: MutatorProgram) -> Result {
@@ -175,6 +179,8 @@ public struct DPORExplorer: Sendable {
             }
             var nodes = strategy.nodes
             let steps = min(nodes.count, strategy.footprints.count)
+            result.steps += steps
+            result.stepsDependentOnAll += strategy.footprints.prefix(steps).filter(\.all).count
             nodes.removeLast(nodes.count - steps)
             for n in 0..<steps { nodes[n].done[nodes[n].chosen] = strategy.footprints[n] }
             if let p = path.indices.last, p >= steps {
