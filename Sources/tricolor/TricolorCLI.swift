@@ -1,6 +1,6 @@
 // The `tricolor` command line: property checks of the collectors' barriers.
 //
-//   tricolor check [--collector NAME] [--seeds N] [--scheduler random|pct|exhaustive] ...
+//   tricolor check [--collector NAME] [--seeds N] [--scheduler random|pct|exhaustive|dpor] ...
 //       Generates one random mutator program per seed, runs it under the chosen scheduler in
 //       deterministic mode with every oracle on, prints one summary line
 //           collector=hybrid seeds=10000 failures=0 schedules_per_s=2345
@@ -28,7 +28,7 @@ import TriColorLab
 public enum TricolorCLI {
     public static let usage = """
         usage: tricolor check [--collector NAME | --ablations] [--seeds N] [--first-seed N]
-                              [--scheduler random|pct|exhaustive] [--goroutines N] [--ops N]
+                              [--scheduler random|pct|exhaustive|dpor] [--goroutines N] [--ops N]
                               [--objects N] [--schedules N] [--pct-depth N] [--bound N] [--max-schedules N]
                               [--check full|cheap] [--no-shrink] [--trace] [--generator G]
                               [--jobs N] [--shard I/N] [--json FILE] [--html DIR]
@@ -45,14 +45,15 @@ public enum TricolorCLI {
                                a registered collector counts as safe iff it claims an invariant)
             --seeds N          programs to run (default 1000)
             --first-seed N     first program seed (default 0)
-            --scheduler S      random (default), pct, or exhaustive (bounded DFS over schedules)
+            --scheduler S      random (default), pct, exhaustive (bounded DFS over schedules), or
+                               dpor (the same search with partial-order reduction and sleep sets)
             --goroutines N     top-level goroutines per program (default 3)
             --ops N            operations per goroutine (default 12)
             --objects N        at most N objects in the initial heap (default 5)
             --schedules N      random/pct schedules per program (default 4)
             --pct-depth N      PCT priority-change points + 1 (default 3)
-            --bound N          exhaustive: non-default choices per schedule (default 1)
-            --max-schedules N  exhaustive: schedules per program (default 500)
+            --bound N          exhaustive, dpor: non-default choices per schedule (default 1)
+            --max-schedules N  exhaustive, dpor: schedules per program (default 500)
             --check LEVEL      full (default: invariants at every step + checkmark) or cheap
             --no-shrink        print the first failure without shrinking it
             --trace            print every seed's program and operation trace (for few seeds)
@@ -136,7 +137,7 @@ public enum TricolorCLI {
             case "--scheduler":
                 guard let v = value("--scheduler") else { return nil }
                 guard let s = ExplorationScheduler(rawValue: v) else {
-                    _ = bad("unknown scheduler '\(v)' (want random, pct or exhaustive)", err)
+                    _ = bad("unknown scheduler '\(v)' (want random, pct, exhaustive or dpor)", err)
                     return nil
                 }
                 o.config.scheduler = s

@@ -43,6 +43,16 @@ import Testing
         #expect(out.hasPrefix("collector=deletion seeds=2 failures=0"))
     }
 
+    @Test func dporSchedulerRuns() {
+        let (status, out, _) = run(["check", "--collector", "deletion", "--seeds", "2", "--scheduler", "dpor",
+                                    "--goroutines", "2", "--ops", "3", "--max-schedules", "30"])
+        #expect(status == 0)
+        #expect(out.hasPrefix("collector=deletion seeds=2 failures=0"))
+        let (fs, fout, _) = run(["check", "--collector", "noBarrier", "--seeds", "40", "--scheduler", "dpor",
+                                 "--goroutines", "2", "--ops", "3", "--max-schedules", "60", "--no-shrink"])
+        #expect(fs == 1, "noBarrier: \(fout)")
+    }
+
     @Test func helpExitsZero() {
         #expect(run(["help"]).0 == 0)
     }

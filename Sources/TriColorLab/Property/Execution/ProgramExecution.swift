@@ -29,16 +29,32 @@ final class ProgramExecution: @unchecked Sendable {
     let exited = WaitGroup()
     var channels: [RefChannel] = []
     let trace: OperationTrace
+    /// Where each operation declares its footprint (DPOR runs only).
+    let footprints: FootprintLog?
 
-    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool) {
+    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool, footprints: FootprintLog? = nil) {
         self.rt = rt
         self.program = program
         node = rt.registerType(name: "Node", pointerFields: MutatorProgram.fields)
         trace = OperationTrace(enabled: tracing)
+        self.footprints = footprints
+    }
+
+    /// The program's goroutines, by index, once started (for the footprint probe).
+    var goroutines: [Int: Goroutine] = [:]
+
+    /// The collector as the footprint log sees it (Footprint.swift).
+    func probe() -> CollectorProbe {
+        var black: UInt64 = 0
+        if let cc = rt.concurrentCollector, rt.isMarking {
+            for (k, g) in goroutines where k < 64 && cc.isStackBlack(g) { black |= 1 << UInt64(k) }
+        }
+        return CollectorProbe(marking: rt.isMarking, cycle: rt.heap.cycle, blackStacks: black)
     }
 
     /// The main goroutine: build the heap, start the goroutines, wait, final cycle, check.
     func main() {
+        footprints?.probe = { [unowned self] in probe() }
         let capacity = max(1, program.sendCount)
         channels = (0..<program.channelCount).map { _ in rt.makeChannel(capacity: capacity) }
         rt.withFrame {
@@ -78,7 +94,9 @@ final class ProgramExecution: @unchecked Sendable {
     func runThread(_ k: Int, _ slots: [StackSlot]) {
         let me = "g\(k)"
         if trace.enabled, let g = Goroutine.current { trace.goroutineNames[g.id] = me }
+        if footprints != nil { goroutines[k] = Goroutine.current! }
         for (j, op) in program.threads[k].ops.enumerated() {
+            if let log = footprints { log.begin(Goroutine.current!.id, footprint(k, op, slots)) }
             checkRoots(me, slots)
             let before = trace.enabled ? trace.written(rt, me, op, slots) : nil
             perform(op, slots)
@@ -88,6 +106,7 @@ final class ProgramExecution: @unchecked Sendable {
             }
             Goroutine.safePoint()
         }
+        if let log = footprints { log.begin(Goroutine.current!.id, .everything) }
         wg.done()
         _ = release.receive()
         checkRoots(me, slots)
@@ -138,6 +157,53 @@ final class ProgramExecution: @unchecked Sendable {
         case .yield: Goroutine.yield()
         case .startGC: rt.startCollection()
         }
+    }
+
+    /// What operation `op` of goroutine `k` (with its root check) will touch, from what its
+    /// slots hold now (Footprint.swift's essay).
+    func footprint(_ k: Int, _ op: MutatorOp, _ s: [StackSlot]) -> Footprint {
+        var fp = Footprint()
+        for (i, slot) in s.enumerated() {
+            fp.read(Footprint.slot(k, i))
+            let r = rt[slot]
+            if !r.isNil { fp.read(Footprint.header(r.offset)) }
+        }
+        for g in 0..<MutatorProgram.globals {
+            fp.read(Footprint.global(g))
+            let r = rt.global(g)
+            if !r.isNil { fp.read(Footprint.header(r.offset)) }
+        }
+        func object(_ slot: Int) -> UInt64? { let r = rt[s[slot]]; return r.isNil ? nil : r.offset }
+        func pointerWrite() { if rt.isMarking { fp.write(Footprint.collector) } else { fp.read(Footprint.collector) } }
+        switch op {
+        case .alloc, .allocInto, .spawn, .startGC: return .everything
+        case .store(let o, let f, _), .clearField(let o, let f):
+            if let x = object(o) { fp.write(Footprint.field(x, f)); pointerWrite() }
+        case .load(let d, let o, let f):
+            if let x = object(o) { fp.read(Footprint.field(x, f)) }
+            fp.write(Footprint.slot(k, d))
+        case .take(let d, let o, let f):
+            if let x = object(o) { fp.write(Footprint.field(x, f)); pointerWrite() }
+            fp.write(Footprint.slot(k, d))
+        case .put(let o, let f, let from):
+            if let x = object(o) { fp.write(Footprint.field(x, f)); pointerWrite() }
+            fp.write(Footprint.slot(k, from))
+        case .setGlobal(let g, _), .clearGlobal(let g):
+            fp.write(Footprint.global(g))
+            pointerWrite()
+        case .loadGlobal(let d, _), .copy(let d, _), .clear(let d):
+            fp.write(Footprint.slot(k, d))
+        case .send(let c, _):
+            // May park (a decision) before its barrier'd store: a cycle may begin meanwhile.
+            fp.write(Footprint.channel(c))
+            fp.write(Footprint.collector)
+        case .receive(let c, let d):
+            fp.write(Footprint.channel(c))
+            fp.write(Footprint.slot(k, d))
+            fp.write(Footprint.collector)
+        case .yield: break
+        }
+        return fp
     }
 
     /// "No reachable object freed", before an operation: the goroutine's slots and the

@@ -118,6 +118,11 @@ public struct ProgramRunner: Sendable {
     /// Runs `program` once under `schedule`. A malformed program (`validationError()` not
     /// nil) is not run: the outcome is `.error("malformed program: ...")`.
     public func run(_ program: MutatorProgram, schedule: ScheduleChoice) -> RunOutcome {
+        run(program, schedule: schedule, footprints: nil)
+    }
+
+    /// `run`, with every operation declaring its footprint into `footprints` (DPOR).
+    func run(_ program: MutatorProgram, schedule: ScheduleChoice, footprints: FootprintLog?) -> RunOutcome {
         if let e = program.validationError() {
             return RunOutcome(verdict: .error("malformed program: \(e)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
         }
@@ -147,7 +152,7 @@ public struct ProgramRunner: Sendable {
         do { rt = try TriColorRuntime(c) } catch {
             return RunOutcome(verdict: .error("cannot create the runtime: \(error)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
         }
-        let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations)
+        let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations, footprints: footprints)
         exec.trace.showInvariants = checkLevel == .full
         var verdict = RunOutcome.Verdict.pass
         do {

@@ -43,6 +43,8 @@ public struct ExhaustiveExplorer: Sendable {
     public var bound: Int
     /// Stop after this many schedules.
     public var maxSchedules: Int
+    /// Stop at the first failing schedule (else explore on, collecting distinct failures).
+    public var stopAtFirstFailure = true
 
     public init(runner: ProgramRunner, bound: Int = 2, maxSchedules: Int = 2_000) {
         self.runner = runner
@@ -59,6 +61,8 @@ public struct ExhaustiveExplorer: Sendable {
         public var failure: RunOutcome?
         /// The replay strings of every schedule run (when asked for; for tests).
         public var replays: [String]
+        /// Distinct failure messages seen.
+        public var failures: Set<String> = []
     }
 
     /// Enumerates schedules of `program` until one fails, the bound is exhausted or the cap
@@ -67,19 +71,25 @@ public struct ExhaustiveExplorer: Sendable {
         var prefix: [Int] = []
         var schedules = 0
         var replays: [String] = []
+        var first: RunOutcome?
+        var failures: Set<String> = []
         while schedules < maxSchedules {
             let strategy = PrefixStrategy(prefix: prefix)
             let box = UncheckedBox(strategy)
             let outcome = runner.run(program, schedule: .custom { box.value })
             schedules += 1
             if keepReplays { replays.append(outcome.replay) }
-            if outcome.failed { return Result(schedules: schedules, complete: false, failure: outcome, replays: replays) }
+            if outcome.failed {
+                first = first ?? outcome
+                failures.insert(outcome.message)
+                if stopAtFirstFailure { return Result(schedules: schedules, complete: false, failure: outcome, replays: replays, failures: failures) }
+            }
             guard let next = Self.nextPrefix(choices: strategy.choices, counts: strategy.counts, bound: bound) else {
-                return Result(schedules: schedules, complete: true, failure: nil, replays: replays)
+                return Result(schedules: schedules, complete: true, failure: first, replays: replays, failures: failures)
             }
             prefix = next
         }
-        return Result(schedules: schedules, complete: false, failure: nil, replays: replays)
+        return Result(schedules: schedules, complete: false, failure: first, replays: replays, failures: failures)
     }
 
     /// The next prefix in lexicographic order with at most `bound` non-zero choices, or nil.

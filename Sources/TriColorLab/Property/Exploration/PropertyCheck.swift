@@ -9,7 +9,10 @@
 //               constraints is hit with probability >= 1/(n k^(d-1)) per run;
 //   exhaustive  every schedule of the program with at most `exhaustiveBound` departures
 //               from the default choice, up to `exhaustiveMaxSchedules` per seed
-//               (ExhaustiveExplorer) — for tiny shapes.
+//               (ExhaustiveExplorer) — for tiny shapes;
+//   dpor        the same bounded search with dynamic partial-order reduction and sleep
+//               sets (DPORExplorer): one schedule per class of reorderings of independent
+//               steps.
 //
 // Why several schedules per program: the lost-object windows of some ablations are narrow
 // (a stack must be scanned, then take a pointer from a grey object, which must lose it
@@ -28,7 +31,7 @@ import GMP
 
 /// How schedules are drawn for each seed.
 public enum ExplorationScheduler: String, CaseIterable, Sendable {
-    case random, pct, exhaustive
+    case random, pct, exhaustive, dpor
 }
 
 /// What to check (see the essay above).
@@ -164,7 +167,13 @@ public enum PropertyCheck {
             var outcome: RunOutcome
             var schedule = Self.schedule(for: seed, config.scheduler, pctDepth: config.pctDepth)
             var failingSchedule: Int?
-            if config.scheduler == .exhaustive {
+            if config.scheduler == .dpor {
+                let ex = DPORExplorer(runner: runner, bound: config.exhaustiveBound,
+                                      maxSchedules: config.exhaustiveMaxSchedules).explore(program)
+                report.schedules += ex.schedules
+                outcome = ex.failure ?? RunOutcome(verdict: .pass, replay: "r1:", decisions: 0, cycles: 0, trace: [])
+                if let f = ex.failure { schedule = .replay(f.replay) }
+            } else if config.scheduler == .exhaustive {
                 let ex = ExhaustiveExplorer(runner: runner, bound: config.exhaustiveBound,
                                             maxSchedules: config.exhaustiveMaxSchedules).explore(program)
                 report.schedules += ex.schedules
