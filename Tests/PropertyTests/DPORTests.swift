@@ -46,6 +46,5 @@ import Testing
         #expect(kind == .hybrid ? a.failures.isEmpty : !a.failures.isEmpty)
         #expect(b.schedules <= a.schedules)
         #expect(b.stepsDependentOnAll < b.steps, "some steps commute")
-        print("DIAG \(kind) dfs \(a.schedules) dpor \(b.schedules) steps \(b.steps) all \(b.stepsDependentOnAll)")
     }
 }
