@@ -12,12 +12,13 @@ import Testing
         let s = lab.scheduler
         try lab.start()
         try lab.go(0)                          // wakep: M1 spinning on P1
+        try lab.go(0)                          // P2 idle, but M1 spins: wakep starts nobody
+        #expect(s.allm.count == 2 && s.npidle.load(ordering: .relaxed) == 1)
         try lab.findWork(1)                    // M1 steals G2; resetspinning's wakep: M2 on P2
         #expect(s.allm.map(\.id) == [0, 1, 2])
         #expect(s.mcount == 3)
         #expect(s.liveThreads.load(ordering: .relaxed) == 0, "a lab starts no thread")
         #expect(s.nmspinning.load(ordering: .relaxed) == 1 && s.allm[2].spinning)
-        try lab.go(0)
         try lab.go(0)                          // P0: local G3, runnext G4
         try lab.exit(1)                        // busy 3, spinning 1: may spin, steals G3
         #expect(lab.spinDecisions.map(\.m) == [1] && lab.spinDecisions[0].allowed)

@@ -66,14 +66,16 @@ import Testing
         #expect(attr(full, 6, "data-m", "M1", "data-g") == "G3")
         #expect(attr(full, 6, "data-p", "P1", "data-local")?.split(separator: " ").count == 64)
         #expect(full.steps[5].all("div", "data-global").first?.attributes["data-global"]?.split(separator: " ").count == 63)
-        // (7): with 1 M spinning and 3 busy Ps, M1 may spin and steals; with 2 busy Ps, M0
-        // may not, and sleeps while M2 goes on spinning.
+        // (7): while M1 spins, wakep starts nobody though P2 is idle; with 1 M spinning and
+        // 3 busy Ps, M1 may spin and steals; with 2 busy Ps, M0 may not, and sleeps while M2
+        // goes on spinning.
         let spin = try page("sched-7-spin-limit.sched")
-        #expect(attr(spin, 6, "data-m", "M1", "data-g") == "G3")
-        #expect(spin.steps[5].allText.contains("may spin (2 x 1 spinning < 3 busy Ps)"))
-        #expect(attr(spin, 9, "data-m", "M0", "data-state") == "idle")
-        #expect(attr(spin, 9, "data-m", "M2", "data-state") == "spinning")
-        #expect(spin.steps[8].allText.contains("may not spin (2 x 1 spinning >= 2 busy Ps)"))
+        #expect(spin.steps[3].all("div", "data-m").count == 2, "wakep: P2 idle, M1 spinning, nobody started")
+        #expect(attr(spin, 7, "data-m", "M1", "data-g") == "G3")
+        #expect(spin.steps[6].allText.contains("may spin (2 x 1 spinning < 3 busy Ps)"))
+        #expect(attr(spin, 10, "data-m", "M0", "data-state") == "idle")
+        #expect(attr(spin, 10, "data-m", "M2", "data-state") == "spinning")
+        #expect(spin.steps[9].allText.contains("may not spin (2 x 1 spinning >= 2 busy Ps)"))
         // (6): the thief takes the head half of P0's queue and runs the last it took.
         let steal = try page("sched-6-steal.sched")
         #expect(attr(steal, 4, "data-p", "P1", "data-local") == "G2")
