@@ -1,8 +1,9 @@
 // `tricolor sched FILE [--html OUT.html]`: steps a scheduler scenario (Fixtures/*.sched,
-// language in Sources/TriColorLab/Teaching/SchedScenario.swift) through GMP's run queues,
-// printing what happened at every event and checking every `expect` line; --html writes
-// the teaching page. Exit status: 0 when every expectation held, 1 when one did not, 2 for
-// a malformed file (file:line:column) or bad arguments.
+// language in Sources/TriColorLab/Teaching/SchedScenario.swift) through GMP's own
+// scheduler code (a SchedulerLab), printing what happened at every event and checking
+// every `expect` line; --html writes the teaching page. Exit status: 0 when every
+// expectation held, 1 when one did not, 2 for a malformed file (file:line:column) or bad
+// arguments.
 
 import Foundation
 import TriColorLab

@@ -3,9 +3,10 @@ import Testing
 @testable import TriColorLab
 @testable import GMP
 
-/// The scheduler fixtures: every `expect` line holds on GMP's run queues (so these test the
-/// scheduler's queue behaviour and the lab's restated M rules), and each page shows the
-/// queues and Ms the run produced, at a known step.
+/// The scheduler fixtures: every `expect` line holds on a SchedulerLab, which runs GMP's own
+/// scheduler code one M at a time (so these test the scheduler's queues and its wakep,
+/// findRunnable, handoffp and exitsyscall decisions), and each page shows the queues and Ms
+/// the run produced, at a known step.
 @Suite struct SchedScenarioTests {
     static var fixtures: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: ScenarioFixtureTests.dir.path)) ?? [])
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func fixturesCoverTheClassicCases() {
-        #expect(Self.fixtures.count >= 6)
+        #expect(Self.fixtures.count >= 7)
     }
 
     @Test(arguments: fixtures)
@@ -54,13 +55,27 @@ import Testing
         func attr(_ dom: PageDOM, _ step: Int, _ key: String, _ value: String, _ a: String) -> String? {
             dom.steps[step - 1].all("div", key, value).first?.attributes[a]
         }
-        // (3) + (5): after the overflow, 128 stay local and 129 are global; the spinning M
-        // then takes 65 = min(129, 129/2 + 1) and runs the head, G2.
+        // (3) + (5): after the overflow, 128 stay local and 129 are global; the spinning M,
+        // on a fresh P (schedtick 0), takes one for fairness, G2; after G2 exits it takes
+        // 65 = min(128, 128/2 + 1), runs the head, G3, and queues 64.
         let full = try page("sched-3-full-queue.sched")
         #expect(attr(full, 4, "data-p", "P0", "data-local")?.split(separator: " ").count == 128)
         #expect(full.steps[3].all("div", "data-global").first?.attributes["data-global"]?.split(separator: " ").count == 129)
         #expect(attr(full, 5, "data-m", "M1", "data-g") == "G2")
-        #expect(attr(full, 5, "data-p", "P1", "data-local")?.split(separator: " ").count == 64)
+        #expect(attr(full, 5, "data-p", "P1", "data-local") == "")
+        #expect(attr(full, 6, "data-m", "M1", "data-g") == "G3")
+        #expect(attr(full, 6, "data-p", "P1", "data-local")?.split(separator: " ").count == 64)
+        #expect(full.steps[5].all("div", "data-global").first?.attributes["data-global"]?.split(separator: " ").count == 63)
+        // (7): while M1 spins, wakep starts nobody though P2 is idle; with 1 M spinning and
+        // 3 busy Ps, M1 may spin and steals; with 2 busy Ps, M0 may not, and sleeps while M2
+        // goes on spinning.
+        let spin = try page("sched-7-spin-limit.sched")
+        #expect(spin.steps[3].all("div", "data-m").count == 2, "wakep: P2 idle, M1 spinning, nobody started")
+        #expect(attr(spin, 7, "data-m", "M1", "data-g") == "G3")
+        #expect(spin.steps[6].allText.contains("may spin (2 x 1 spinning < 3 busy Ps)"))
+        #expect(attr(spin, 10, "data-m", "M0", "data-state") == "idle")
+        #expect(attr(spin, 10, "data-m", "M2", "data-state") == "spinning")
+        #expect(spin.steps[9].allText.contains("may not spin (2 x 1 spinning >= 2 busy Ps)"))
         // (6): the thief takes the head half of P0's queue and runs the last it took.
         let steal = try page("sched-6-steal.sched")
         #expect(attr(steal, 4, "data-p", "P1", "data-local") == "G2")
@@ -83,7 +98,7 @@ import Testing
             ("procs 9\n", "bad.sched:1:7: expected a count 1...8"),
             ("procs 2\ngo X0\n", "bad.sched:2:4: expected an M (M0, M1, ...)"),
             ("procs 2\nexpect P0 sideways\n", "bad.sched:2:11: expected runnext, local or local-count"),
-            ("procs 2\nexpect M0 dancing\n", "bad.sched:2:11: expected running, spinning, idle or syscall"),
+            ("procs 2\nexpect M0 dancing\n", "bad.sched:2:11: expected running, spinning, idle, syscall, may-spin or may-not-spin"),
             ("procs 2\nstart now\n", "bad.sched:2:7: unexpected 'now'"),
             ("", "bad.sched:1:1: missing 'procs N'"),
         ]

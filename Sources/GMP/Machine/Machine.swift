@@ -107,10 +107,7 @@ import Synchronization
         tc_tls_set_m(Unmanaged.passUnretained(self).toOpaque())
         tc_context_init_thread(g0)
         tc_signals_thread_init()
-        if let np = nextp {
-            nextp = nil
-            sched.acquirep(self, np)
-        }
+        _ = sched.acquireNextp(self)
         scheduleLoop()
         flushSwitchCount()
         tc_tls_set_m(nil)
@@ -121,9 +118,7 @@ import Synchronization
     /// back, do what it asked, repeat. Returns at shutdown.
     private func scheduleLoop() {
         while true {
-            if pU == nil && !sched.stopm(self) { return }
-            guard let (g, inherit) = schedU._withUnsafeGuaranteedRef({ $0.findRunnable(self) }) else { return }
-            if spinning { sched.resetSpinning(self) }
+            guard let (g, inherit) = schedule() else { return }
             g.withGoroutine { g in
                 execute(g, inheritTime: inherit)
                 while case .systemStack = pending { runOnSystemStack(g) }
@@ -132,9 +127,23 @@ import Synchronization
         }
     }
 
-    /// Runs `g` on this M until it switches back to g0 (Go's execute + gogo).
+    /// The next goroutine for this M (Go's schedule, up to execute): a P if it has none
+    /// (stopm), a goroutine (findRunnable), and a spinning M that found one stops spinning
+    /// (resetspinning). Nil at shutdown, or in a lab when the M parked. `SchedulerLab`
+    /// steps its Ms through this same function.
     @inline(__always)
-    private func execute(_ g: Goroutine, inheritTime: Bool) {
+    func schedule() -> (g: GoroutineRef, inheritTime: Bool)? {
+        if pU == nil && !sched.stopm(self) { return nil }
+        guard let r = schedU._withUnsafeGuaranteedRef({ $0.findRunnable(self) }) else { return nil }
+        if spinning { sched.resetSpinning(self) }
+        return r
+    }
+
+    /// Makes `g` this M's running goroutine (Go's execute, before gogo): its M, its status,
+    /// the P's tick (the fairness check in findRunnable and sysmon's preemption read it)
+    /// and current goroutine. A lab calls it for the goroutine its M "runs".
+    @inline(__always)
+    func beginRun(_ g: Goroutine, inheritTime: Bool) {
         g.mU = Unmanaged.passUnretained(self)
         g.casStatus(from: .runnable, to: .running)
         pU.unsafelyUnwrapped._withUnsafeGuaranteedRef { p in
@@ -144,6 +153,12 @@ import Synchronization
             }
             p.curg.store(g.ref, ordering: .relaxed)
         }
+    }
+
+    /// Runs `g` on this M until it switches back to g0 (Go's execute + gogo).
+    @inline(__always)
+    private func execute(_ g: Goroutine, inheritTime: Bool) {
+        beginRun(g, inheritTime: inheritTime)
         let st = g.stack.unsafelyUnwrapped
         let traced = sched.tracing
         let t0 = traced ? nanotime() : 0

@@ -78,7 +78,10 @@ extension Scheduler {
             // Goroutines whose sockets became ready come onto this P (Net/).
             if netpollNonBlocking(), let r = p.runqget() { return r }
             let busy = procs - npidle.load(ordering: .sequentiallyConsistent)
-            if m.spinning || 2 * nmspinning.load(ordering: .sequentiallyConsistent) < busy {
+            let spinners = nmspinning.load(ordering: .sequentiallyConsistent)
+            let spin = Self.maySpin(alreadySpinning: m.spinning, spinning: spinners, busy: busy)
+            lab?.spinDecision(m: m.id, allowed: spin, spinning: spinners, busy: busy)
+            if spin {
                 if !m.spinning {
                     m.spinning = true
                     nmspinning.add(1, ordering: .sequentiallyConsistent)
@@ -161,6 +164,16 @@ extension Scheduler {
         return nil
     }
 
+    /// findRunnable's spinning limit (Go: "if number of spinning M's >= number of busy P's,
+    /// block", with spinning counted twice): an M already spinning goes on; another may
+    /// start only while 2 x spinning < busy Ps (GOMAXPROCS minus idle Ps), so that at most
+    /// about half the busy Ps' worth of Ms burn CPU looking for work when parallelism is
+    /// low.
+    @inline(__always)
+    static func maySpin(alreadySpinning: Bool, spinning: Int, busy: Int) -> Bool {
+        alreadySpinning || 2 * spinning < busy
+    }
+
     /// Four rounds over the other Ps in random order (Go's stealWork).
     private func stealWork(_ m: Machine, _ p: Processor) -> GoroutineRef? {
         let n = procs
@@ -171,7 +184,10 @@ extension Scheduler {
                 if gcwaiting.load(ordering: .relaxed) || shuttingDown.load(ordering: .relaxed) { return nil }
                 let victim = allp[(start + i) % n]
                 if victim === p { continue }
-                if let g = p.runqsteal(from: victim, stealRunNext: round == 3) { return g }
+                if let g = p.runqsteal(from: victim, stealRunNext: round == 3) {
+                    lab?.stole(m: m.id, victim: victim.id, count: p.runqSize + 1)
+                    return g
+                }
             }
         }
         return nil

@@ -132,14 +132,37 @@ extension Scheduler {
         nmp.nextp = pp
         mcount += 1
         allm.append(nmp)
+        if lab != nil {
+            // A lab's M is no thread: the lab resumes it (`acquireNextp`) where its thread
+            // would start.
+            lock.unlock()
+            return
+        }
         liveThreads.add(1, ordering: .acquiringAndReleasing)
         lock.unlock()
         nmp.startThread()
     }
 
+    /// An M that was handed a P (`startm`'s `nextp`) takes it: on its new thread (mstart),
+    /// after its park note returns (stopm), or when a lab resumes it. False if none was
+    /// handed over.
+    func acquireNextp(_ m: Machine) -> Bool {
+        guard let np = m.nextp else { return false }
+        m.nextp = nil
+        acquirep(m, np)
+        return true
+    }
+
     /// Parks `m` until startm hands it a P. Returns false at shutdown. Go's stopm.
     func stopm(_ m: Machine) -> Bool {
         precondition(m.p == nil, "stopm: M\(m.id) holds P\(m.p?.id ?? -1)")
+        if let lab {
+            // A lab's M parks on `midle` and control returns to the lab, which resumes it
+            // when `startm` hands it a P.
+            lock.withLock { midle.append(m) }
+            lab.parked(m.id)
+            return false
+        }
         while true {
             if shuttingDown.load(ordering: .acquiring) { return false }
             lock.lock()
@@ -174,10 +197,7 @@ extension Scheduler {
             }
             m.park.clear()
             if shuttingDown.load(ordering: .acquiring) { return false }
-            guard let np = m.nextp else { continue }
-            m.nextp = nil
-            acquirep(m, np)
-            return true
+            if acquireNextp(m) { return true }
         }
     }
 

@@ -125,6 +125,11 @@ public final class Scheduler: @unchecked Sendable {
     let det: DeterministicState?
     /// `det != nil`, as a plain flag the hot paths test without touching the reference.
     @usableFromInline let deterministic: Bool
+    /// The lab's record of decisions, when `SchedulerLab` steps this scheduler by hand
+    /// (SchedulerLab.swift): then no M is a thread (`startm` creates Ms without starting one,
+    /// `stopm` parks an M on `midle` and returns to the lab) and `run` is refused. Set once
+    /// at init, then read-only; the record itself is touched by the lab's one thread only.
+    let lab: LabRecord?
     public let stats = SchedulerStats()
     /// The netpoller, created on first network use (Net/Netpoller.swift); its own locks.
     let net = NetpollState()
@@ -133,7 +138,13 @@ public final class Scheduler: @unchecked Sendable {
     /// Whether `hooks.onRunSlice` is set (read on every switch).
     var tracing: Bool { hooks.tracingFlag }
 
-    public init(_ config: SchedulerConfig = .fromEnvironment()) {
+    public convenience init(_ config: SchedulerConfig = .fromEnvironment()) {
+        self.init(config, lab: nil)
+    }
+
+    /// A scheduler whose Ms the caller steps with `lab` (SchedulerLab), or a normal one.
+    init(_ config: SchedulerConfig, lab: LabRecord?) {
+        self.lab = lab
         var config = config
         if config.deterministic != nil { config.procs = 1 }
         precondition(config.procs >= 1, "SchedulerConfig.procs must be at least 1, got \(config.procs)")
@@ -158,6 +169,7 @@ public final class Scheduler: @unchecked Sendable {
     public func run(_ main: @Sendable @escaping () throws -> Void) throws(SchedulerError) {
         precondition(!started.exchange(true, ordering: .acquiringAndReleasing),
                      "Scheduler.run called twice: a scheduler runs once; create a new one")
+        precondition(lab == nil, "Scheduler.run on a SchedulerLab's scheduler: the lab steps it by hand")
         tc_signals_install()
         let g = try newGoroutine(main, parent: nil)
         publish(g, parent: nil)

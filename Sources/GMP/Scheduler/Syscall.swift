@@ -74,7 +74,15 @@ extension Scheduler {
     }
 
     func exitsyscall(_ g: Goroutine) {
-        let m = g.m!
+        if exitsyscallFast(g, g.m!) { return }
+        g.mcall(.exitSyscall)
+        if shuttingDown.load(ordering: .acquiring) { g.abandon() }
+    }
+
+    /// The goroutine side of exitsyscall (Go's exitsyscallfast): the old P if it is still
+    /// in syscall status, else an idle P (not while the world is stopping). True if `m`
+    /// holds a P again and `g` runs on; false: `g` must switch to g0 (`exitsyscall0`).
+    func exitsyscallFast(_ g: Goroutine, _ m: Machine) -> Bool {
         if let oldp = m.oldp {
             m.oldp = nil
             if oldp.casStatus(.syscall, .running) {
@@ -83,7 +91,7 @@ extension Scheduler {
                 oldp.syscalltick.add(1, ordering: .relaxed)
                 oldp.curg.store(g.ref, ordering: .relaxed)
                 g.casStatus(from: .syscall, to: .running)
-                return
+                return true
             }
         }
         if !gcwaiting.load(ordering: .acquiring) {
@@ -91,11 +99,10 @@ extension Scheduler {
                 acquirep(m, pp)
                 pp.curg.store(g.ref, ordering: .relaxed)
                 g.casStatus(from: .syscall, to: .running)
-                return
+                return true
             }
         }
-        g.mcall(.exitSyscall)
-        if shuttingDown.load(ordering: .acquiring) { g.abandon() }
+        return false
     }
 
     /// g0 side of the slow exitsyscall path (Go's exitsyscall0). `m` has no P.

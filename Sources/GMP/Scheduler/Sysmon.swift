@@ -89,21 +89,26 @@ extension Scheduler {
                     ticks[i].syscallwhen = now
                     continue
                 }
-                // Leave it if there is no other work and someone could pick up new work,
-                // unless the syscall has gone on for a long time.
-                if p.runqEmpty && nmspinning.load(ordering: .sequentiallyConsistent) + npidle.load(ordering: .sequentiallyConsistent) > 0
-                    && ticks[i].syscallwhen + config.syscallRetakeNS > now {
-                    continue
-                }
-                if p.casStatus(.syscall, .idle) {
-                    n += 1
-                    p.syscalltick.add(1, ordering: .relaxed)
-                    stats.syscallRetakes.add(1, ordering: .relaxed)
-                    handoffp(p)
-                }
+                if retakeSyscall(p, long: ticks[i].syscallwhen + config.syscallRetakeNS <= now) { n += 1 }
             }
         }
         return n
+    }
+
+    /// Takes `p`, in a syscall for at least one sysmon tick, from its M and hands it off
+    /// (Go's retake, the syscall half), unless there is no other work and someone could
+    /// pick up new work, and the syscall is not `long` yet. True if it was retaken.
+    /// `SchedulerLab`'s `retake P` calls this with `long` false.
+    func retakeSyscall(_ p: Processor, long: Bool) -> Bool {
+        if p.runqEmpty && nmspinning.load(ordering: .sequentiallyConsistent) + npidle.load(ordering: .sequentiallyConsistent) > 0
+            && !long {
+            return false
+        }
+        guard p.casStatus(.syscall, .idle) else { return false }
+        p.syscalltick.add(1, ordering: .relaxed)
+        stats.syscallRetakes.add(1, ordering: .relaxed)
+        handoffp(p)
+        return true
     }
 
     /// Asks the goroutine running on `p` to yield at its next safe point.

@@ -1,6 +1,6 @@
 // Scheduler scenarios: small text files (Fixtures/*.sched) that step GMP's run queues
-// through the classic G/M/P cases with a `SchedulerLab` (GMP/Scheduler/SchedulerLab.swift),
-// checked by `expect` lines and drawn by `tricolor sched FILE --html OUT.html`.
+// through the classic G/M/P cases with a `SchedulerLab` (GMP/Scheduler/SchedulerLab.swift:
+// the real scheduler code, one M at a time, on one thread), checked by `expect` lines and drawn by `tricolor sched FILE --html OUT.html`.
 //
 // The language, one statement per line (`#` starts a comment):
 //
@@ -19,9 +19,13 @@
 //     expect global G G ...            the global queue, head first
 //     expect global-count N            its length
 //     expect M STATE [G] [P]           M is running|spinning|idle|syscall (with goroutine G, on P)
+//     expect M may-spin|may-not-spin   in the last event, findRunnable's spinning limit let M
+//                                      spin (2 x spinning < busy Ps) or refused it
 //     expect machines N                N Ms exist (threads started so far)
 //
-// M, P and G are written M0, P1, G5 (goroutines are numbered in creation order from G1).
+// M, P and G are written M0, P1, G5. Goroutine ids are GMP's own: G1 is the main goroutine,
+// then each P hands out ids in batches of 16 (Go's goidcache), which is creation order
+// while one M creates them.
 // Errors are `file:line:column: message`; an `expect` that does not hold is a failure of
 // the run (reported with its line), not of the parse.
 
@@ -34,10 +38,12 @@ public struct SchedScenario: Sendable {
         case retake(Int), sysret(Int)
         case expectRunnext(Int, Int64?), expectLocal(Int, [Int64]), expectLocalCount(Int, Int)
         case expectGlobal([Int64]), expectGlobalCount(Int), expectM(Int, LabMState, Int64?, Int?), expectMachines(Int)
+        case expectSpin(Int, allowed: Bool)
 
         var isExpect: Bool {
             switch self {
-            case .expectRunnext, .expectLocal, .expectLocalCount, .expectGlobal, .expectGlobalCount, .expectM, .expectMachines: true
+            case .expectRunnext, .expectLocal, .expectLocalCount, .expectGlobal, .expectGlobalCount, .expectM, .expectMachines,
+                 .expectSpin: true
             default: false
             }
         }
@@ -114,7 +120,10 @@ public struct SchedScenario: Sendable {
             }
             if what.hasPrefix("M") {
                 let mm = try m(1)
-                guard let s = l.token(2).flatMap(LabMState.init(rawValue:)) else { throw l.fail(2, "expected running, spinning, idle or syscall") }
+                if let d = l.token(2), d == "may-spin" || d == "may-not-spin" { return try end(3, .expectSpin(mm, allowed: d == "may-spin")) }
+                guard let s = l.token(2).flatMap(LabMState.init(rawValue:)) else {
+                    throw l.fail(2, "expected running, spinning, idle, syscall, may-spin or may-not-spin")
+                }
                 var gg: Int64?, pp: Int?
                 var t = 3
                 if let s = l.token(t), s.hasPrefix("G") { gg = try g(t); t += 1 }
@@ -178,7 +187,7 @@ extension SchedScenario {
                 break
             }
             let (q, ms) = lab.snapshot()
-            if st.isExpect, let f = Self.check(st, q, ms) { failures.append("\(file):\(ln): \(f)") }
+            if st.isExpect, let f = Self.check(st, q, ms, lab.spinDecisions) { failures.append("\(file):\(ln): \(f)") }
             // An expectation is not an event: it checks the state the last event left.
             if st.isExpect { continue }
             frames.append(SchedFrame(line: ln, statement: source[ln - 1].split(separator: "#").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "",
@@ -187,7 +196,8 @@ extension SchedScenario {
         return SchedOutcome(frames: frames, failures: failures)
     }
 
-    static func check(_ st: Statement, _ q: SchedulerSnapshot, _ ms: [(id: Int, state: LabMState, g: Int64?, p: Int?)]) -> String? {
+    static func check(_ st: Statement, _ q: SchedulerSnapshot, _ ms: [(id: Int, state: LabMState, g: Int64?, p: Int?)],
+                      _ spins: [(m: Int, allowed: Bool)]) -> String? {
         func gs(_ a: [Int64]) -> String { a.isEmpty ? "empty" : a.map { "G\($0)" }.joined(separator: " ") }
         func proc(_ p: Int) -> SchedulerSnapshot.P? { p < q.procs.count ? q.procs[p] : nil }
         switch st {
@@ -210,6 +220,12 @@ extension SchedScenario {
             }
             return nil
         case .expectMachines(let n): return ms.count == n ? nil : "expected \(n) Ms, found \(ms.count)"
+        case .expectSpin(let m, let allowed):
+            let want = allowed ? "may-spin" : "may-not-spin"
+            guard let d = spins.last(where: { $0.m == m }) else {
+                return "expected M\(m) \(want), but findRunnable did not reach its spinning limit for M\(m) in the last event"
+            }
+            return d.allowed == allowed ? nil : "expected M\(m) \(want), found \(d.allowed ? "may-spin" : "may-not-spin")"
         default: return nil
         }
     }
