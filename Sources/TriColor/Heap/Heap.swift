@@ -85,6 +85,14 @@ public final class Heap: @unchecked Sendable {
     public init(configuration: HeapConfiguration = HeapConfiguration()) throws(HeapError) {
         precondition(configuration.globalCount >= 0, "globalCount must not be negative")
         precondition(configuration.typeCapacity >= 2, "typeCapacity must be at least 2")
+        guard configuration.typeCapacity <= ObjectHeader.maxTypes else {
+            throw .invalidConfiguration("typeCapacity \(configuration.typeCapacity) is more than the header's "
+                + "\(ObjectHeader.maxTypes) type ids (ObjectHeader.swift)")
+        }
+        guard configuration.arenaBytes <= Int(Ref.offsetMask) else {
+            throw .invalidConfiguration("arenaBytes \(configuration.arenaBytes) is more than a Ref's 48-bit offset "
+                + "can address (Ref.swift)")
+        }
         guard let ph = PageHeap(arenaBytes: configuration.arenaBytes) else {
             throw .reservationFailed(bytes: configuration.arenaBytes)
         }
