@@ -28,7 +28,7 @@ extension Heap {
             for i in 0..<s.pointee.nelems where s.pointee.isMarked(i) && !s.pointee.isCheckmarked(i) {
                 let off = s.pointee.base + UInt64(i) * s.pointee.elemSize
                 let hdr = (arena + Int(off)).load(as: UInt64.self)
-                bytes += typeDescriptors[Int(ObjectHeader.typeID(hdr))].size
+                bytes += objectSize(hdr)
             }
         }
         return bytes

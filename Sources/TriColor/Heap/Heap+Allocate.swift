@@ -83,7 +83,8 @@ extension Heap {
     @usableFromInline @inline(never)
     func allocateSlow(_ type: ObjectType, in cache: AllocCache) throws(HeapError) -> Ref {
         precondition(type.id != 0 && Int(type.id) < types.count.load(ordering: .acquiring)
-                     && typeDescriptors[Int(type.id)] == type,
+                     && (typeDescriptors[Int(type.id)] == type
+                         || (type.isArray && typeDescriptors[Int(type.id)] == type.withLength(0))),
                      "allocate: type \(type.id) is not registered with this heap")
         if type.sizeClass == 0 { return try onSystemStack { () throws(HeapError) in try allocateLarge(type) } }
         let cls = Int(type.sizeClass)

@@ -148,6 +148,15 @@ public final class Heap: @unchecked Sendable {
         types.register(name: name, pointerFields: pointerFields, scalarBytes: scalarBytes)
     }
 
+    /// Registers an array type: one type for pointer arrays of every length, each
+    /// allocation choosing its length (`TriColorRuntime.allocArray`, `ObjectType.withLength`).
+    /// - Parameters:
+    ///   - name: used in error messages.
+    ///   - scalarBytes: non-pointer bytes after the elements (a length or a tag, say).
+    public func registerArrayType(name: String, scalarBytes: Int = 0) -> ObjectType {
+        types.register(name: name, pointerFields: 0, scalarBytes: scalarBytes, isArray: true)
+    }
+
     /// The registered name of `type`.
     public func name(of type: ObjectType) -> String { types.name(of: type.id) }
 

@@ -39,13 +39,22 @@ extension TriColorRuntime {
 
 }
 
-/// Extra root areas (channel buffers), protected by the lock.
+/// Extra root areas (channel buffers) and root lists (the finalizer queue), protected by
+/// the lock.
 final class RootAreas: @unchecked Sendable {
     private let lock = RuntimeLock()
     private var areas: [(UnsafeMutablePointer<UInt64>, Int)] = []  // lock
+    private var lists: [RootList] = []  // lock (and each list's words)
 
     func withLock<R>(_ body: (inout [(UnsafeMutablePointer<UInt64>, Int)]) -> R) -> R {
         lock.withLock { body(&areas) }
+    }
+
+    /// A new root list whose words are roots from now on.
+    func makeList() -> RootList {
+        let l = RootList(self)
+        lock.withLock { lists.append(l) }
+        return l
     }
 
     func forEach(_ body: (Ref) -> Void) {
@@ -55,6 +64,9 @@ final class RootAreas: @unchecked Sendable {
                     let v = PointerSlot(base + i).load()
                     if !v.isNil { body(v) }
                 }
+            }
+            for l in lists {
+                for w in l.words where w != 0 { body(Ref(offset: w)) }
             }
         }
     }

@@ -139,6 +139,28 @@ extension TriColorRuntime {
         }
     }
 
+    /// Allocates a zeroed array of `count` pointer fields (elements 0..<count, read and
+    /// written with `load`/`store` like any field) plus the array type's scalar bytes. A
+    /// safe point, like `alloc`. `pointerFieldCount(of:)` on the heap reads the length back.
+    /// - Parameters:
+    ///   - type: a type from `registerArrayType`; any other type is a misuse.
+    ///   - count: 0...`ObjectType.maxArrayLength`; outside is a misuse.
+    /// - Complexity: O(count) (zeroing); small arrays take the `alloc` fast path.
+    public func allocArray(_ type: ObjectType, count: Int) -> Ref {
+        if _slowPath(!type.isArray || count < 0 || count > ObjectType.maxArrayLength) {
+            badArray(type, count)
+        }
+        return alloc(type.withLength(count))
+    }
+
+    @inline(never)
+    private func badArray(_ type: ObjectType, _ count: Int) -> Never {
+        if !type.isArray {
+            heapMisuse("allocArray: \(heap.name(of: type)) is not an array type (register it with registerArrayType)")
+        }
+        heapMisuse("allocArray: length \(count) of a \(heap.name(of: type)) is outside 0...\(ObjectType.maxArrayLength)")
+    }
+
     /// Allocates an object of `type` straight into a new stack slot of this goroutine.
     public func allocSlot(_ type: ObjectType) -> StackSlot {
         push(alloc(type))
