@@ -6,8 +6,9 @@
 // In unchecked mode these are raw loads and stores with no validation; a bad
 // Ref reads or corrupts arbitrary arena memory (never outside the arena's
 // reservation unless the offset itself is out of range). In checked mode
-// every Ref is validated first and misuse stops the program with a precise
-// message via `heapMisuse`.
+// every Ref is validated first and misuse is reported with a precise
+// message via `heapMisuse` (Failure.swift: on a goroutine, a panic that ends the run).
+// Addresses use `Ref.offset`, which masks off a checked-mode generation tag (Ref.swift).
 //
 // Stores here have no write barrier: the collector layer wraps them.
 //

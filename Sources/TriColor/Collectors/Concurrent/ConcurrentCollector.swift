@@ -225,7 +225,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         expectedScanWork = lastScanWork > 0 ? lastScanWork : worstCaseScanWork
         let gcw = rt.perP().gcw
         for i in 0..<heap.globalCount { engine.shadeRoot(heap.globals[i], into: gcw, from: "global[\(i)]") }
-        rt.extraRoots.forEach { engine.shadeRoot($0, into: gcw, from: "a channel buffer") }
+        rt.extraRoots.forEach { engine.shadeRoot($0, into: gcw, from: "a channel buffer or the finalizer queue") }
         if plan.stacks == .snapshotAtStart {
             rt.scheduler.forEachGoroutine { g in scanStack(g, gcw) }
         }
