@@ -9,7 +9,8 @@
 //   3. Mark: shade every root (each goroutine's stack slots and the globals), then drain
 //      the grey stack: pop an object (it becomes black), shade its fields.
 //   4. Mark termination: weak references to unmarked objects are cleared and unmarked
-//      objects with finalizers are queued and marked again (Finalizers.swift); optional checkmark (an independent second mark that reports any
+//      objects with finalizers are queued and marked again (Runtime/Finalizers.swift);
+//      optional checkmark (an independent second mark that reports any
 //      reachable object the mark missed, with its path); flip sweepgen so every span
 //      "needs sweeping"; set the next heap goal from the marked bytes.
 //   5. startTheWorld. Spans are swept lazily by allocation (before a span is reused) and
