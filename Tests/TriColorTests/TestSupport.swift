@@ -41,3 +41,26 @@ func runThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
     }
     for t in threads { pthread_join(t, nil) }
 }
+
+/// A small runtime for the Ref-safety tests: 1 GiB of address space, one P, checked mode.
+func smallRuntime(_ collector: CollectorKind = .markSweep, check: CheckLevel = .cheap,
+                  procs: Int = 1) throws -> TriColorRuntime {
+    var c = RuntimeConfig()
+    c.arenaBytes = 1 << 30
+    c.scheduler.procs = procs
+    c.checkLevel = check
+    c.collector = collector
+    return try TriColorRuntime(c)
+}
+
+/// Runs `main` on `rt` and returns the message of the panic that ended the run (a misuse
+/// report), or nil if the run returned normally.
+func panicMessage(_ rt: TriColorRuntime, _ main: @Sendable @escaping () throws -> Void) -> String? {
+    do {
+        try rt.run(main)
+        return nil
+    } catch {
+        if case let .panic(_, message) = error { return message }
+        return "not a panic: \(error)"
+    }
+}

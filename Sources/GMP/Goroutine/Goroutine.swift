@@ -200,4 +200,5 @@ public enum WaitReason: String, Sendable {
     case forceGCIdle = "force gc (idle)"
     case gcWorkerIdle = "GC worker (idle)"
     case gcAssistWait = "GC assist wait"
+    case finalizerWait = "finalizer wait"
 }

@@ -72,7 +72,7 @@ extension Scheduler {
             gp.waitReason = .none
             gp.preempt.store(false, ordering: .relaxed)
             gp.preemptStop.store(false, ordering: .relaxed)
-            gp.roots.reset()
+            gp.roots.reset(owner: id)
             gp.collectorWord = 0
             gp.collectorCredit = 0
             gp.collectorCreditCycle = 0

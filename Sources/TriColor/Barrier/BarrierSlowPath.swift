@@ -11,8 +11,8 @@
 // non-copyable and lent for the call, so it cannot outlive the store it describes.
 //
 // The slow path is not a safe point: it must not allocate, write pointers, yield or block.
-// Misuse (a Ref that is not a live object, a field out of range) stops the program with a
-// message naming the object and the mark cycle, like any other heap misuse.
+// Misuse (a Ref that is not a live object, a field out of range) is reported with a
+// message naming the object and the mark cycle, like any other heap misuse (Failure.swift).
 
 import GMP
 

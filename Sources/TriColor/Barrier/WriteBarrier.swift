@@ -44,7 +44,7 @@ struct PointerSlot {
     }
 
     @inlinable @inline(__always) func load() -> Ref { Ref(offset: UInt64(tc_load_relaxed(address))) }
-    @inlinable @inline(__always) func store(_ r: Ref) { tc_store_relaxed(address, UInt(r.offset)) }
+    @inlinable @inline(__always) func store(_ r: Ref) { tc_store_relaxed(address, UInt(r.bits)) }
 }
 
 /// One collector's write barrier.

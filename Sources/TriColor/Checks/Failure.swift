@@ -4,13 +4,17 @@
 // its field, and the GC cycle in the message.
 //
 // What happens next depends on who is at fault:
-//   - misuse (a stale or garbage Ref, a field out of range, detected in checked mode) and
-//     a broken heap invariant (inconsistent span state) stop the process: the heap can no
+//   - misuse (a stale or garbage Ref, a field out of range, a stack slot of another
+//     goroutine or of a popped frame) on a goroutine panics it, as Go's runtime errors do:
+//     every check runs before the access it guards, so the heap is intact; the run stops
+//     and `TriColorRuntime.run` throws `SchedulerError.panic` with the report, which a test
+//     can assert. Off a goroutine (the heap used directly, without a runtime) or inside
+//     `Scheduler.syscall` (no P: the goroutine cannot unwind its run) it stops the process;
+//   - a broken heap invariant (inconsistent span state) stops the process: the heap can no
 //     longer be trusted, and a trap leaves a core for the debugger;
 //   - a collector failure (the checkmark found a reachable object unmarked, a tri-colour
-//     invariant check failed) panics the goroutine: the run stops and
-//     `TriColorRuntime.run` throws `SchedulerError.panic` with the report, so a property
-//     test can record a counterexample and go on.
+//     invariant check failed) panics the goroutine like a misuse, so a property test can
+//     record a counterexample and go on.
 
 import CContext
 import GMP
@@ -35,6 +39,8 @@ func runtimeFailure(_ kind: FailureKind, _ message: String) -> Never {
     switch kind {
     case .collector:
         Goroutine.panic("GC: \(message)")
+    case .misuse where g != 0 && Goroutine.currentRoots.map({ !$0.pointee.isFrozen }) == true:
+        Goroutine.panic("TriColor heap misuse: " + message + who)
     case .misuse, .heapInvariant:
         let text = (kind == .misuse ? "TriColor heap misuse: " : "TriColor heap invariant violated: ") + message + who
         tc_write_stderr(text + "\n")

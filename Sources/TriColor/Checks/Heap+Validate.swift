@@ -13,6 +13,10 @@
 //   6. slot free: freed header -> "use of freed object ..." as in 4;
 //      otherwise "Ref ... points to a never-allocated slot"
 //   7. header's type id not registered         -> "corrupt header"
+//   8. (checked mode) the Ref's generation tag is not 0 and differs from the header's
+//      generation: the object it named was freed and the slot now holds a newer object ->
+//      "stale Ref ...: the object it referred to (generation g) was freed and its slot
+//      reused by a Node (generation h)"
 // How step 6 decides "free" (checked mode): from the header word alone, never from the
 // span's allocation state (freeIndex, allocBits), which belongs to the P allocating from
 // the span or to the thread sweeping it and may change under a concurrent validate. In
@@ -28,9 +32,9 @@
 // freed objects keep live-looking headers, so step 6 falls back to the span's allocation
 // state (Go's isFree); that is exact only when no other thread allocates from or sweeps
 // the span meanwhile.
-// Limits: a stale Ref to a slot that has since been reused by a new object
-// validates as that new object (as in Go); freed headers exist only for
-// objects freed while checked mode was on.
+// Limits: freed headers and generations exist only for objects allocated and freed while
+// checked mode was on; a Ref with tag 0 (built from a bare offset) to a reused slot
+// validates as the new object, as in Go; generations wrap after 65535 reuses of one slot.
 
 extension Heap {
     /// Checks that `ref` refers to a live (allocated) object.
@@ -69,6 +73,11 @@ extension Heap {
         if ObjectHeader.isFreed(word) || !types.isValid(ObjectHeader.typeID(word)) {
             return "corrupt header 0x\(String(word, radix: 16)) at \(ref)"
         }
+        if checked, ref.generation != 0, ref.generation != ObjectHeader.generation(word) {
+            return "stale Ref \(ref): the object it referred to (generation \(ref.generation)) was freed and its "
+                + "slot reused by a \(types.name(of: ObjectHeader.typeID(word))) "
+                + "(generation \(ObjectHeader.generation(word)))"
+        }
         return nil
     }
 
@@ -103,7 +112,7 @@ extension Heap {
     /// Validates `ref` and that `field` is one of its pointer fields.
     @usableFromInline @inline(never)
     func checkPointerField(_ ref: Ref, _ field: Int, operation: StaticString) {
-        if let m = validate(ref) { heapMisuse("\(operation): \(m)") }
+        if let m = validate(ref) { heapMisuse("\(operation) field \(field): \(m)") }
         let n = ObjectHeader.pointerFields(header(ref))
         if field < 0 || field >= n {
             heapMisuse("\(operation): field \(field) out of range for type \(typeName(of: ref)) "

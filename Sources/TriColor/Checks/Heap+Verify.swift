@@ -116,7 +116,8 @@ extension Heap {
                 problems.append("\(where_): allocated slot \(i) has bad header 0x\(String(word, radix: 16))")
                 continue
             }
-            let t = typeDescriptors[Int(id)]
+            let d = typeDescriptors[Int(id)]
+            let t = d.isArray ? d.withLength(ObjectHeader.pointerFields(word)) : d
             if t.sizeClass != s.pointee.sizeClass || ObjectHeader.pointerFields(word) != t.pointerFields {
                 problems.append("\(where_): object \(ref) of type \(types.name(of: id)) does not fit its span or header")
             }

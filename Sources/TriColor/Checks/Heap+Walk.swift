@@ -11,7 +11,9 @@ extension Heap {
             for i in 0..<n where !s.pointee.isFree(i) {
                 let off = s.pointee.base + UInt64(i) * s.pointee.elemSize
                 let hdr = (arena + Int(off)).load(as: UInt64.self)
-                if hdr != 0 && !ObjectHeader.isFreed(hdr) { body(Ref(offset: off)) }
+                if hdr != 0 && !ObjectHeader.isFreed(hdr) {
+                    body(Ref(offset: off, generation: ObjectHeader.generation(hdr)))
+                }
             }
         }
     }
@@ -26,7 +28,7 @@ extension Heap {
             for i in 0..<s.pointee.nelems where s.pointee.isMarked(i) && !s.pointee.isCheckmarked(i) {
                 let off = s.pointee.base + UInt64(i) * s.pointee.elemSize
                 let hdr = (arena + Int(off)).load(as: UInt64.self)
-                bytes += typeDescriptors[Int(ObjectHeader.typeID(hdr))].size
+                bytes += objectSize(hdr)
             }
         }
         return bytes

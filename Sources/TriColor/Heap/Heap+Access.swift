@@ -6,8 +6,9 @@
 // In unchecked mode these are raw loads and stores with no validation; a bad
 // Ref reads or corrupts arbitrary arena memory (never outside the arena's
 // reservation unless the offset itself is out of range). In checked mode
-// every Ref is validated first and misuse stops the program with a precise
-// message via `heapMisuse`.
+// every Ref is validated first and misuse is reported with a precise
+// message via `heapMisuse` (Failure.swift: on a goroutine, a panic that ends the run).
+// Addresses use `Ref.offset`, which masks off a checked-mode generation tag (Ref.swift).
 //
 // Stores here have no write barrier: the collector layer wraps them.
 //
@@ -133,18 +134,33 @@ extension Heap {
         tc_store_relaxed(p.assumingMemoryBound(to: UInt.self), UInt(word))
     }
 
-    /// The type of the object `ref` refers to.
+    /// The type of the object `ref` refers to (for an array, the array type with this
+    /// object's length).
     /// - Precondition (checked mode): `ref` is a live object.
     @inlinable
     public func type(of ref: Ref) -> ObjectType {
         if _slowPath(checked) { checkValue(ref, operation: "type(of:)") }
-        return typeDescriptors[Int(ObjectHeader.typeID(header(ref)))]
+        let word = header(ref)
+        let t = typeDescriptors[Int(ObjectHeader.typeID(word))]
+        return t.isArray ? t.withLength(ObjectHeader.pointerFields(word)) : t
     }
 
     /// The object's size in bytes (header + pointer fields + scalar bytes
     /// rounded to 8), not the size of its slot.
     @inlinable
-    public func size(of ref: Ref) -> Int { type(of: ref).size }
+    public func size(of ref: Ref) -> Int {
+        if _slowPath(checked) { checkValue(ref, operation: "size(of:)") }
+        return objectSize(header(ref))
+    }
+
+    /// The size of the object whose header is `word`: its type's size, plus 8 bytes per
+    /// pointer field beyond the type's (an array's elements; 0 for other types).
+    /// - Complexity: O(1), one type-table load.
+    @inlinable @inline(__always)
+    func objectSize(_ word: UInt64) -> Int {
+        let t = typeDescriptors[Int(ObjectHeader.typeID(word))]
+        return t.size &+ 8 &* (ObjectHeader.pointerFields(word) &- t.pointerFields)
+    }
 
     /// The number of pointer fields of `ref` (read from the header).
     @inlinable

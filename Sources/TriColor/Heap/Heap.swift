@@ -85,6 +85,14 @@ public final class Heap: @unchecked Sendable {
     public init(configuration: HeapConfiguration = HeapConfiguration()) throws(HeapError) {
         precondition(configuration.globalCount >= 0, "globalCount must not be negative")
         precondition(configuration.typeCapacity >= 2, "typeCapacity must be at least 2")
+        guard configuration.typeCapacity <= ObjectHeader.maxTypes else {
+            throw .invalidConfiguration("typeCapacity \(configuration.typeCapacity) is more than the header's "
+                + "\(ObjectHeader.maxTypes) type ids (ObjectHeader.swift)")
+        }
+        guard configuration.arenaBytes <= Int(Ref.offsetMask) else {
+            throw .invalidConfiguration("arenaBytes \(configuration.arenaBytes) is more than a Ref's 48-bit offset "
+                + "can address (Ref.swift)")
+        }
         guard let ph = PageHeap(arenaBytes: configuration.arenaBytes) else {
             throw .reservationFailed(bytes: configuration.arenaBytes)
         }
@@ -138,6 +146,15 @@ public final class Heap: @unchecked Sendable {
     /// - Precondition: the type table is not full.
     public func registerType(name: String, pointerFields: Int, scalarBytes: Int = 0) -> ObjectType {
         types.register(name: name, pointerFields: pointerFields, scalarBytes: scalarBytes)
+    }
+
+    /// Registers an array type: one type for pointer arrays of every length, each
+    /// allocation choosing its length (`TriColorRuntime.allocArray`, `ObjectType.withLength`).
+    /// - Parameters:
+    ///   - name: used in error messages.
+    ///   - scalarBytes: non-pointer bytes after the elements (a length or a tag, say).
+    public func registerArrayType(name: String, scalarBytes: Int = 0) -> ObjectType {
+        types.register(name: name, pointerFields: 0, scalarBytes: scalarBytes, isArray: true)
     }
 
     /// The registered name of `type`.

@@ -1,7 +1,7 @@
 // Errors the heap reports to its caller.
 
-/// A failed heap operation. Allocation throws these; misuse in checked mode
-/// does not throw but stops the program (see `heapMisuse`).
+/// A failed heap operation. Allocation throws these; misuse does not throw: on a
+/// goroutine it panics it and the run throws `SchedulerError.panic` (see `heapMisuse`).
 public enum HeapError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Allocating would take the bytes of spans in use past the heap limit,
     /// even after every unswept span was swept. The caller should run a

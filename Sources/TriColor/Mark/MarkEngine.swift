@@ -181,7 +181,7 @@ final class MarkEngine: @unchecked Sendable {
         }
         let i = s.pointee.objectIndex(r.offset)
         if !s.pointee.setMarked(i) {
-            markedBytes.add(-heap.typeDescriptors[Int(ObjectHeader.typeID(heap.header(r)))].size, ordering: .relaxed)
+            markedBytes.add(-heap.objectSize(heap.header(r)), ordering: .relaxed)
             markedObjects.add(-1, ordering: .relaxed)
         }
         s.pointee.setGrey(i)
@@ -303,7 +303,7 @@ final class MarkEngine: @unchecked Sendable {
             if _slowPath(shade(v, &grey, M.self) == nil) { badField(obj, f, v, nil) }
         }
         if M.shares && grey.count >= GCWork.flushAt * 2 { pool.put(grey.removeTop(GCWork.flushAt)) }
-        return heap.typeDescriptors[Int(ObjectHeader.typeID(word))].size
+        return heap.objectSize(word)
     }
 
     @inline(never)

@@ -38,14 +38,14 @@ internal final class TypeTable: @unchecked Sendable {
         descriptors.deallocate()
     }
 
-    func register(name: String, pointerFields: Int, scalarBytes: Int) -> ObjectType {
+    func register(name: String, pointerFields: Int, scalarBytes: Int, isArray: Bool = false) -> ObjectType {
         precondition(pointerFields >= 0 && pointerFields < 0x7FFF_FFFF,
                      "registerType: pointerFields \(pointerFields) out of range")
         precondition(scalarBytes >= 0, "registerType: scalarBytes must not be negative")
         return lock.withLock {
             let n = count.load(ordering: .relaxed)
             precondition(n < capacity, "registerType: type table full (\(capacity) types)")
-            let t = ObjectType(id: UInt32(n), pointerFields: pointerFields, scalarBytes: scalarBytes)
+            let t = ObjectType(id: UInt32(n), pointerFields: pointerFields, scalarBytes: scalarBytes, isArray: isArray)
             (descriptors + n).initialize(to: t)
             names.append(name)
             count.store(n + 1, ordering: .releasing)

@@ -1,10 +1,11 @@
 // The runtime's roots as a RootSource: every live goroutine's stack slots and the
-// runtime-owned root areas (channel buffers). Used by markSweep's mark and by the checkmark.
+// runtime-owned root areas (channel buffers, the finalizer queue). Used by markSweep's mark
+// and by the checkmark.
 
 import GMP
 
-/// Every live goroutine's stack slots and the runtime's extra root areas (channel buffers),
-/// as a root source. Read only while the goroutines are stopped (world stopped, or each
+/// Every live goroutine's stack slots and the runtime's extra root areas (channel buffers,
+/// the finalizer queue), as a root source. Read only while the goroutines are stopped (world stopped, or each
 /// suspended).
 struct GoroutineRoots: RootSource {
     let scheduler: Scheduler
@@ -34,7 +35,7 @@ struct GoroutineRoots: RootSource {
     }
 
     func forEachLabelledRoot(_ body: (Ref, String) -> Void) {
-        extra?.forEach { body($0, "in a channel buffer") }
+        extra?.forEach { body($0, "in a channel buffer or the finalizer queue") }
         forEachLiveGoroutine { g in
             let roots = g.roots
             for i in 0..<roots.count { body(Ref(offset: roots[i]), "goroutine \(g.id) slot \(i)") }

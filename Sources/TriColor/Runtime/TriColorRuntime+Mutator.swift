@@ -28,15 +28,39 @@
 //
 // A loop with no safe point cannot be preempted and delays a stop-the-world until it ends.
 //
-// In checked mode (check level cheap or full) using a Ref whose object was freed stops the
-// program with the object, its type and the GC cycle that freed it.
+// In checked mode (check level cheap or full) using a Ref whose object was freed, or whose
+// slot was reused by a newer object (the allocation generation, Ref.swift), is a misuse
+// naming the object, its type and the GC cycle that freed it. At every check level, a
+// StackSlot used by a goroutine other than the one that pushed it, or after its frame was
+// popped, is a misuse naming the slot and both goroutines. A misuse on a goroutine panics
+// it: the run stops and `run` throws `SchedulerError.panic` with the report (Failure.swift).
 
 import GMP
 
 /// A goroutine stack slot holding a Ref: a root the collector scans.
-public struct StackSlot: Hashable, Sendable {
+///
+/// A slot belongs to the goroutine that pushed it and lives until the frame that pushed it
+/// is popped (`withFrame`). It remembers both: its owner's id and the stamp its push got
+/// (RootStorage), so using it from another goroutine, or after its frame was popped (even
+/// once a new slot sits at the same index), is reported as a misuse that names the slot,
+/// the owning goroutine and the using goroutine, never read as some other slot.
+public struct StackSlot: Hashable, Sendable, CustomStringConvertible {
+    /// Position on the owner's slot stack (its frame depth in slots).
     public let index: Int
-    @inlinable @inline(__always) init(index: Int) { self.index = index }
+    /// Id of the goroutine that pushed it.
+    public let owner: Int64
+    /// Which push made it (RootStorage's stamp).
+    @usableFromInline let stamp: UInt64
+
+    @inlinable @inline(__always)
+    init(index: Int, owner: Int64, stamp: UInt64) {
+        self.index = index
+        self.owner = owner
+        self.stamp = stamp
+    }
+
+    /// "slot 3 of goroutine 7".
+    public var description: String { "slot \(index) of goroutine \(owner)" }
 }
 
 final class PerP {
@@ -115,6 +139,28 @@ extension TriColorRuntime {
         }
     }
 
+    /// Allocates a zeroed array of `count` pointer fields (elements 0..<count, read and
+    /// written with `load`/`store` like any field) plus the array type's scalar bytes. A
+    /// safe point, like `alloc`. `pointerFieldCount(of:)` on the heap reads the length back.
+    /// - Parameters:
+    ///   - type: a type from `registerArrayType`; any other type is a misuse.
+    ///   - count: 0...`ObjectType.maxArrayLength`; outside is a misuse.
+    /// - Complexity: O(count) (zeroing); small arrays take the `alloc` fast path.
+    public func allocArray(_ type: ObjectType, count: Int) -> Ref {
+        if _slowPath(!type.isArray || count < 0 || count > ObjectType.maxArrayLength) {
+            badArray(type, count)
+        }
+        return alloc(type.withLength(count))
+    }
+
+    @inline(never)
+    private func badArray(_ type: ObjectType, _ count: Int) -> Never {
+        if !type.isArray {
+            heapMisuse("allocArray: \(heap.name(of: type)) is not an array type (register it with registerArrayType)")
+        }
+        heapMisuse("allocArray: length \(count) of a \(heap.name(of: type)) is outside 0...\(ObjectType.maxArrayLength)")
+    }
+
     /// Allocates an object of `type` straight into a new stack slot of this goroutine.
     public func allocSlot(_ type: ObjectType) -> StackSlot {
         push(alloc(type))
@@ -170,16 +216,51 @@ extension TriColorRuntime {
     // storage): no retain/release of the goroutine, no exclusivity check.
 
     /// Pushes `ref` into a new stack slot of the calling goroutine.
+    /// - Complexity: O(1) amortised: two stores (the word and its stamp).
     @inlinable @inline(__always)
     public func push(_ ref: Ref) -> StackSlot {
-        StackSlot(index: writableRoots("push").pointee.push(ref.offset))
+        let roots = writableRoots("push")
+        let i = roots.pointee.push(ref.bits)
+        return StackSlot(index: i, owner: roots.pointee.owner, stamp: roots.pointee.stamp(at: i))
     }
 
     /// Reads or writes a stack slot of the calling goroutine. No barrier, not a safe point.
+    /// A slot of another goroutine, or of a popped frame, is a misuse (see `StackSlot`).
+    /// - Complexity: O(1): the access plus three compares.
     @inlinable
     public subscript(slot: StackSlot) -> Ref {
-        @inline(__always) get { Ref(offset: currentRoots("stack slot").pointee[slot.index]) }
-        @inline(__always) set { writableRoots("stack slot store").pointee[slot.index] = newValue.offset }
+        @inline(__always) get {
+            let roots = currentRoots("stack slot")
+            if _slowPath(!roots.pointee.holds(index: slot.index, stamp: slot.stamp, owner: slot.owner)) {
+                Self.badSlot(slot, roots, "stack slot read")
+            }
+            return Ref(offset: roots.pointee[unchecked: slot.index])
+        }
+        @inline(__always) set {
+            let roots = writableRoots("stack slot store")
+            if _slowPath(!roots.pointee.holds(index: slot.index, stamp: slot.stamp, owner: slot.owner)) {
+                Self.badSlot(slot, roots, "stack slot store")
+            }
+            roots.pointee[unchecked: slot.index] = newValue.bits
+        }
+    }
+
+    /// Whether `slot` is one of the calling goroutine's slots still in use (false for
+    /// another goroutine's slot and after its frame was popped).
+    public func owns(_ slot: StackSlot) -> Bool {
+        currentRoots("owns").pointee.holds(index: slot.index, stamp: slot.stamp, owner: slot.owner)
+    }
+
+    /// The misuse report for a slot the calling goroutine does not hold.
+    @usableFromInline @inline(never)
+    static func badSlot(_ slot: StackSlot, _ roots: UnsafeMutablePointer<RootStorage>, _ api: StaticString) -> Never {
+        let user = roots.pointee.owner
+        if slot.owner != user {
+            heapMisuse("\(api): \(slot) used by goroutine \(user); a stack slot belongs to the goroutine that "
+                + "pushed it (pass the Ref with go(carrying:) or a RefChannel)")
+        }
+        heapMisuse("\(api): \(slot) used after its frame was popped (goroutine \(user) has "
+            + "\(roots.pointee.count) slots now)")
     }
 
     /// Number of stack slots the calling goroutine holds.

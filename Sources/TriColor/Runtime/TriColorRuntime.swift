@@ -64,8 +64,12 @@ public final class TriColorRuntime: @unchecked Sendable {
 
     /// Where idle mark workers wait for an idle P (set in `run`).
     private(set) var idleSpots: [ParkingSpot] = []
-    /// Root words owned by the runtime (RefChannel buffers).
-    let extraRoots = RootAreas()
+    /// Root words owned by the runtime (RefChannel buffers, the finalizer queue).
+    let extraRoots: RootAreas
+    /// Weak references (WeakRefs.swift).
+    let weakRefs = WeakTable()
+    /// Finalizers and the objects queued for them (Finalizers.swift).
+    let finalizers: FinalizerTable
 
     /// Creates the heap (reserving its arena) and the scheduler. Nothing runs until `run`.
     /// - Throws: `HeapError` if the arena cannot be reserved, or `.invalidConfiguration` for
@@ -79,6 +83,9 @@ public final class TriColorRuntime: @unchecked Sendable {
                 + "scheduler (SchedulerConfig.deterministic(seed:)), or .cheap (checkmark every cycle) on more Ps")
         }
         self.config = config
+        let areas = RootAreas()
+        extraRoots = areas
+        finalizers = FinalizerTable(roots: areas)
         var hc = HeapConfiguration()
         hc.arenaBytes = config.arenaBytes
         hc.limitBytes = config.heapLimit
@@ -110,6 +117,11 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// Registers an object type with the heap.
     public func registerType(name: String, pointerFields: Int, scalarBytes: Int = 0) -> ObjectType {
         heap.registerType(name: name, pointerFields: pointerFields, scalarBytes: scalarBytes)
+    }
+
+    /// Registers an array type: one type for pointer arrays of every length (`allocArray`).
+    public func registerArrayType(name: String, scalarBytes: Int = 0) -> ObjectType {
+        heap.registerArrayType(name: name, scalarBytes: scalarBytes)
     }
 
     /// Runs `main` as the main goroutine (with the runtime's system goroutines beside it)
@@ -254,6 +266,7 @@ public final class TriColorRuntime: @unchecked Sendable {
                                         gcFraction: Double(gcCPUTotalNS) / Double(machineNS)) + "\n")
         }
         sweepParker.unpark()
+        wakeFinalizers()
     }
 
     /// Finishes the previous cycle's sweep concurrently, before the next cycle stops the

@@ -125,7 +125,8 @@ extension Heap {
         let p = arena + Int(offset)
         let word = Heap.loadHeader(p)
         if ObjectHeader.isFreed(word) { return }
-        Heap.storeHeader(p, ObjectHeader.freed(typeID: ObjectHeader.typeID(word), cycle: cycle))
+        Heap.storeHeader(p, ObjectHeader.freed(typeID: ObjectHeader.typeID(word),
+                                              generation: ObjectHeader.generation(word), cycle: cycle))
     }
 
     /// Sweeps one unswept span, if any (Go's sweepone). Safe to call from a

@@ -50,8 +50,10 @@
 //   3. Mark completion: when no worker has work, stop the world and flush every P's
 //      write-barrier buffer and local work; if that produced work, restart the world and go
 //      back to 2 (Go uses a ragged forEachP flush here; we flush with the world stopped).
-//   4. STW mark termination: (Dijkstra) re-scan every stack and drain; checkmark at check
-//      level cheap+; disable the barrier; flush caches; start the sweep; set the next goal.
+//   4. STW mark termination: (Dijkstra) re-scan every stack and drain; clear weak references
+//      to unmarked objects, queue and shade unmarked finalizable objects and drain again
+//      (Runtime/WeakRefs.swift, Finalizers.swift); checkmark at check level cheap+; disable
+//      the barrier; flush caches; start the sweep; set the next goal.
 //   5. Concurrent sweep (lazy + background sweeper), as for markSweep.
 //
 // Why it is safe (for the safe plans): between 1 and 4 every pointer a mutator can hide is
@@ -223,7 +225,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         expectedScanWork = lastScanWork > 0 ? lastScanWork : worstCaseScanWork
         let gcw = rt.perP().gcw
         for i in 0..<heap.globalCount { engine.shadeRoot(heap.globals[i], into: gcw, from: "global[\(i)]") }
-        rt.extraRoots.forEach { engine.shadeRoot($0, into: gcw, from: "a channel buffer") }
+        rt.extraRoots.forEach { engine.shadeRoot($0, into: gcw, from: "a channel buffer or the finalizer queue") }
         if plan.stacks == .snapshotAtStart {
             rt.scheduler.forEachGoroutine { g in scanStack(g, gcw) }
         }
@@ -256,7 +258,12 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         // The world is stopped: drains, re-scans and checks run on the system stack.
         // A violation the invariant checker finds here is raised by the caller, once off
         // the system stack (`checker.raisePendingFailure()`).
-        Goroutine.onSystemStack { markRemaining() }
+        Goroutine.onSystemStack {
+            markRemaining()
+            let gcw = rt.perP().gcw
+            let shade = { (r: Ref) in self.engine.shadeRoot(r, into: gcw, from: "an object queued for its finalizer") }
+            if rt.weakAndFinalizersAtMarkTermination(shade: shade) { engine.drainAll(gcw) }
+        }
         let violations = verifyMark()
         collectBarrierCounters()
         barrier.setEnabled(false)

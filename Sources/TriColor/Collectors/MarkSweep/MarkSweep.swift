@@ -132,6 +132,12 @@ public final class MarkSweep: @unchecked Sendable {
         }
     }
 
+    /// Shades an object the runtime queued for its finalizer at mark termination (drain
+    /// again afterwards).
+    func shadeQueuedForFinalizer(_ r: Ref) {
+        engine.shadeRoot(r, into: work, from: "an object queued for its finalizer")
+    }
+
     /// Phase 3: scans grey objects until none is left or `budget` objects
     /// were scanned.
     /// - Returns: `true` if no grey object remains.

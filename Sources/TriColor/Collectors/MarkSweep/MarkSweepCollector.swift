@@ -8,7 +8,9 @@
 //      cycle's sweep, so every mark bit is clear: every object is white.
 //   3. Mark: shade every root (each goroutine's stack slots and the globals), then drain
 //      the grey stack: pop an object (it becomes black), shade its fields.
-//   4. Mark termination: optional checkmark (an independent second mark that reports any
+//   4. Mark termination: weak references to unmarked objects are cleared and unmarked
+//      objects with finalizers are queued and marked again (Runtime/Finalizers.swift);
+//      optional checkmark (an independent second mark that reports any
 //      reachable object the mark missed, with its path); flip sweepgen so every span
 //      "needs sweeping"; set the next heap goal from the marked bytes.
 //   5. startTheWorld. Spans are swept lazily by allocation (before a span is reused) and
@@ -47,6 +49,9 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
             let roots = GoroutineRoots(scheduler: sched, extra: rt.extraRoots)
             marker.markRoots(roots)
             marker.drain()
+            if rt.weakAndFinalizersAtMarkTermination(shade: { marker.shadeQueuedForFinalizer($0) }) {
+                marker.drain()
+            }
             let t2 = nanotime()
             let heapEnd = rt.heap.heapLiveBytes
             var m = MarkMeasurement()
