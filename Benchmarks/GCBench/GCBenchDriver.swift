@@ -32,7 +32,7 @@ enum Suites {
         Suite(name: "pause", workloads: PauseSuite.workloads, heapWorkloads: { PauseSuite.heapWorkloads }, run: PauseSuite.run),
         Suite(name: "mutator", workloads: MutatorSuite.workloads, heapWorkloads: { MutatorSuite.heapWorkloads }, run: MutatorSuite.run),
         Suite(name: "check", workloads: CheckSuite.workloads, heapWorkloads: { [] }, run: CheckSuite.run),
-        Suite(name: "net", workloads: NetSuite.workloads, heapWorkloads: { [] }, run: NetSuite.run),
+        Suite(name: "net", workloads: NetSuite.workloads, heapWorkloads: { [NetServer.workload] }, run: NetSuite.run),
     ]
 }
 

@@ -13,6 +13,8 @@ struct RunSettings {
     var measureFloating = false
     /// Record every goroutine run slice (the --trace run).
     var traceGoroutines = false
+    /// GOGC=off: no pacer, so no cycle runs (the net/server baseline row).
+    var gcOff = false
 }
 
 /// The measured region of a run, marked from inside the run's main goroutine.
@@ -85,6 +87,7 @@ func makeRuntime(_ s: RunSettings) -> TriColorRuntime {
     cfg.recordEvents = true
     cfg.traceGoroutines = s.traceGoroutines
     cfg.measureFloatingGarbage = s.measureFloating
+    if s.gcOff { cfg.gogc = nil }
     do { return try TriColorRuntime(cfg) } catch { fatalError("gcbench: \(error)") }
 }
 

@@ -16,7 +16,8 @@ enum Report {
     ]
 
     /// Workload-specific throughput metrics, shown as a last column when present.
-    static let extras = ["ratio_vs_arc", "mops_per_s", "mwrites_per_s", "msgs_per_s", "hit_rate"]
+    static let extras = ["ratio_vs_arc", "mops_per_s", "mwrites_per_s", "msgs_per_s", "hit_rate",
+                         "kreq_per_s", "req_p50_us", "req_p99_us", "req_p999_us"]
 
     /// Prints one table per heap workload: collectors as rows (grouped by procs), the
     /// median of the repeats, the wall time's min-max, and the ratio to the group's best.

@@ -17,6 +17,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 int tc_epoll_create(void) {
@@ -139,6 +140,53 @@ int tc_tcp_accept(int lfd) {
   return fd;
 }
 
+int tc_unix_path_max(void) {
+  struct sockaddr_un sa;
+  return (int)sizeof sa.sun_path - 1;
+}
+
+// A filesystem Unix address and a non-blocking stream socket for it; the fd, or -errno.
+static int new_unix_socket(const char *path, struct sockaddr_un *sa) {
+  size_t n = strlen(path);
+  if (n == 0 || n >= sizeof sa->sun_path) return -ENAMETOOLONG;
+  memset(sa, 0, sizeof *sa);
+  sa->sun_family = AF_UNIX;
+  memcpy(sa->sun_path, path, n);
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  return fd < 0 ? -errno : fd;
+}
+
+int tc_unix_listen(const char *path, int backlog) {
+  struct sockaddr_un sa;
+  int fd = new_unix_socket(path, &sa);
+  if (fd < 0) return fd;
+  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+int tc_unix_connect(const char *path) {
+  struct sockaddr_un sa;
+  int fd = new_unix_socket(path, &sa);
+  if (fd < 0) return fd;
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+int tc_unix_accept(int lfd) {
+  int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  return fd < 0 ? -errno : fd;
+}
+
+int tc_unlink(const char *path) { return unlink(path) < 0 ? -errno : 0; }
+
 int tc_sock_error(int fd) {
   int err = 0;
   socklen_t len = sizeof err;
@@ -199,6 +247,11 @@ void tc_eventfd_drain(int fd) {}
 int tc_tcp_listen(const char *host, int port, int backlog) { return -ENOSYS; }
 int tc_tcp_connect(const char *host, int port) { return -ENOSYS; }
 int tc_tcp_accept(int lfd) { return -ENOSYS; }
+int tc_unix_path_max(void) { return 0; }
+int tc_unix_listen(const char *path, int backlog) { return -ENOSYS; }
+int tc_unix_connect(const char *path) { return -ENOSYS; }
+int tc_unix_accept(int lfd) { return -ENOSYS; }
+int tc_unlink(const char *path) { return -ENOSYS; }
 int tc_sock_error(int fd) { return -ENOSYS; }
 int tc_sock_local_port(int fd) { return -ENOSYS; }
 long tc_sock_recv(int fd, void *buf, size_t n) { return -ENOSYS; }

@@ -8,8 +8,9 @@ import TriColor
 /// bundle, with `--quick --json FILE`, and read the runs back with `BenchReport.decode`.
 @Suite(.serialized) struct GCBenchHonestyTests {
     /// Runs gcbench with `args` plus `--json` to a temporary file; returns the decoded
-    /// report and the program's stdout.
-    func gcbench(_ args: [String]) throws -> (BenchReport, String) {
+    /// report and the program's stdout. With `openFileLimit`, through `sh -c 'ulimit -n N'`
+    /// (soft and hard limit), so gcbench cannot raise RLIMIT_NOFILE past N.
+    func gcbench(_ args: [String], openFileLimit: Int? = nil) throws -> (BenchReport, String) {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let exe = dir.appendingPathComponent("gcbench")
         try #require(FileManager.default.isExecutableFile(atPath: exe.path),
@@ -17,8 +18,13 @@ import TriColor
         let json = FileManager.default.temporaryDirectory.appendingPathComponent("gcbench-honesty-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: json) }
         let p = Process()
-        p.executableURL = exe
-        p.arguments = args + ["--json", json.path]
+        if let n = openFileLimit {
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "ulimit -n \(n) && exec \"$0\" \"$@\"", exe.path] + args + ["--json", json.path]
+        } else {
+            p.executableURL = exe
+            p.arguments = args + ["--json", json.path]
+        }
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -69,5 +75,24 @@ import TriColor
         let (report, text) = try gcbench(["--suite", "check", "--workload", "random", "--quick", "--repeat", "1"])
         #expect(report.runs.filter { $0.suite == "check" }.count == 1)
         #expect(text.components(separatedBy: "== check/random ==").count == 2, "\(text)")
+    }
+
+    /// net/server runs per collector plus a GOGC=off baseline row that ran no cycle, and
+    /// reports request rates and latencies it measured; echo-c10000 under an open-file
+    /// limit too low for 20,000 sockets is skipped and says so, with no run written.
+    @Test func netServerRowsAndTheSkippedEcho() throws {
+        let (report, text) = try gcbench(["--suite", "net", "--workload", "server,echo-c10000", "--collector", "hybrid",
+                                          "--procs", "1", "--quick", "--repeat", "1"], openFileLimit: 1000)
+        let server = report.runs.filter { $0.workload == "server" }
+        #expect(server.map { $0.collector ?? "-" }.sorted() == ["hybrid", "off"])
+        for r in server {
+            #expect((r.metrics["kreq_per_s"] ?? 0) > 0, "\(r.metrics)")
+            let p50 = r.metrics["req_p50_us"] ?? 0, p99 = r.metrics["req_p99_us"] ?? 0
+            #expect(p50 > 0 && p99 >= p50, "\(r.metrics)")
+        }
+        #expect(server.first { $0.collector == "off" }?.metrics["gc_cycles"] == 0)
+        #expect(report.runs.filter { $0.workload == "echo-c10000" }.isEmpty)
+        #expect(text.contains("echo-c10000 procs 1 skipped"), "\(text)")
+        #expect(text.contains("raised only to 1000"), "\(text)")
     }
 }

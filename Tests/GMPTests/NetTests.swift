@@ -329,4 +329,94 @@ import Testing
         }
         #expect(outcome.value.contains("deterministic mode"), "\(outcome.value)")
     }
+
+    // MARK: The fdMutex (one read and one write at a time per descriptor)
+
+    /// Occurrences of `state` in the goroutine report (e.g. "[semacquire]").
+    static func count(_ state: String, in s: Scheduler) -> Int {
+        s.goroutineReport().components(separatedBy: "[\(state)]").count - 1
+    }
+
+    /// A second reader of one connection waits its turn `[semacquire]` (Go's fdMutex)
+    /// instead of failing; each reader then gets one of the two bytes written.
+    @Test func concurrentReadersTakeTurns() throws {
+        let got = Box<[String]>([])
+        try run {
+            let s = Goroutine.current!.scheduler
+            let ln = try TCPListener(port: 0)
+            let c = try dial(host: "127.0.0.1", port: ln.localPort)
+            let peer = try ln.accept()
+            let results = Channel<String>(capacity: 2)
+            for _ in 0..<2 {
+                go {
+                    var b = [UInt8](repeating: 0, count: 1)
+                    do { results.send(try c.read(into: &b) == 1 ? "\(b[0])" : "eof") } catch { results.send("\(error)") }
+                }
+            }
+            #expect(NetTests.waitUntil { s.net.waiters == 1 && NetTests.count("semacquire", in: s) == 1 })
+            try peer.write([1])
+            let first = results.receive()!
+            try peer.write([2])
+            got.value = [first, results.receive()!].sorted()
+            try c.close(); try peer.close(); try ln.close()
+        }
+        #expect(got.value == ["1", "2"])
+    }
+
+    /// Two goroutines writing 1 MiB each to one connection (more than the socket buffers
+    /// hold, so each write parks midway): the peer reads each message whole, one after the
+    /// other, never interleaved.
+    @Test func concurrentWritesDoNotInterleave() throws {
+        let runs = Box<[UInt8]>([]), total = Box(0)
+        try run {
+            let ln = try TCPListener(port: 0)
+            let c = try dial(host: "127.0.0.1", port: ln.localPort)
+            let peer = try ln.accept()
+            let size = 1 << 20
+            let wg = WaitGroup()
+            for letter in [UInt8(ascii: "A"), UInt8(ascii: "B")] {
+                wg.add(1)
+                go {
+                    defer { wg.done() }
+                    try? c.write([UInt8](repeating: letter, count: size))
+                }
+            }
+            go { wg.wait(); try? c.shutdownWrite() }
+            let all = try NetTests.readAll(peer)
+            total.value = all.count
+            var r: [UInt8] = []
+            for b in all where r.last != b { r.append(b) }
+            runs.value = r
+            try c.close(); try peer.close(); try ln.close()
+        }
+        #expect(total.value == 2 << 20)
+        #expect(runs.value == Array("AB".utf8) || runs.value == Array("BA".utf8), "runs: \(runs.value.count)")
+    }
+
+    /// Closing a connection wakes the reader parked in IO wait and the readers queued
+    /// behind it `[semacquire]` alike, each with `.closed`.
+    @Test func closeWakesGoroutinesWaitingTheirTurn() throws {
+        let outcomes = Box<[String]>([]), queued = Box(-1)
+        try run {
+            let s = Goroutine.current!.scheduler
+            let ln = try TCPListener(port: 0)
+            let c = try dial(host: "127.0.0.1", port: ln.localPort)
+            let peer = try ln.accept()
+            let results = Channel<String>(capacity: 3)
+            for _ in 0..<3 {
+                go {
+                    var b = [UInt8](repeating: 0, count: 1)
+                    do { _ = try c.read(into: &b); results.send("read returned") } catch { results.send("\(error)") }
+                }
+            }
+            #expect(NetTests.waitUntil { s.net.waiters == 1 && NetTests.count("semacquire", in: s) == 2 })
+            queued.value = NetTests.count("semacquire", in: s)
+            try c.close()
+            outcomes.value = (0..<3).map { _ in results.receive()! }
+            #expect(s.net.waiters == 0)
+            try peer.close(); try ln.close()
+        }
+        #expect(queued.value == 2)
+        #expect(outcomes.value == Array(repeating: "\(NetError.closed)", count: 3))
+    }
 }

@@ -157,6 +157,15 @@ int tc_tcp_listen(const char *host, int port, int backlog);
 /// A non-blocking TCP socket with connect started (EINPROGRESS is not an error).
 int tc_tcp_connect(const char *host, int port);
 int tc_tcp_accept(int lfd);
+/// The longest Unix socket path (sun_path less its terminating NUL).
+int tc_unix_path_max(void);
+/// A non-blocking listening Unix stream socket bound to `path` (-ENAMETOOLONG if it does not fit).
+int tc_unix_listen(const char *path, int backlog);
+/// A non-blocking Unix stream socket with connect to `path` started.
+int tc_unix_connect(const char *path);
+/// accept4 without TCP options.
+int tc_unix_accept(int lfd);
+int tc_unlink(const char *path);
 /// The pending socket error (SO_ERROR) as -errno, 0 for none.
 int tc_sock_error(int fd);
 int tc_sock_local_port(int fd);

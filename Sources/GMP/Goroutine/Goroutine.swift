@@ -194,6 +194,8 @@ public enum WaitReason: String, Sendable {
     case sleep = "sleep"
     /// Parked on a socket in the netpoller (Go's waitReasonIOWait).
     case ioWait = "IO wait"
+    /// Waiting its turn for a socket's read or write lock (Go's fdMutex semaphore).
+    case semacquire = "semacquire"
     case suspended = "suspended"
     case custom = "park"
     case gcSweepWait = "GC sweep wait"

@@ -21,8 +21,8 @@ public enum NetError: Error, Equatable, CustomStringConvertible {
     case invalidAddress(String)
     /// Network use is not possible here (deterministic mode, or not Linux).
     case unsupported(String)
-    /// Two goroutines waited in the same direction of one descriptor at once.
-    case busy(String)
+    /// A Unix socket path longer than a sockaddr_un holds (`max` bytes).
+    case pathTooLong(path: String, bytes: Int, max: Int)
     /// Another failure of the named system call, with its errno.
     case system(errno: Int32, String)
 
@@ -47,7 +47,7 @@ public enum NetError: Error, Equatable, CustomStringConvertible {
         case .addressInUse: return "address already in use"
         case .invalidAddress(let s): return "invalid address: \(s)"
         case .unsupported(let s): return "network unsupported: \(s)"
-        case .busy(let s): return "concurrent wait on one descriptor: \(s)"
+        case .pathTooLong(let p, let n, let m): return "Unix socket path too long (\(n) bytes, at most \(m)): \(p)"
         case .system(let e, let call): return "\(call): errno \(e)"
         }
     }

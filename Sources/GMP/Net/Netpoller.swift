@@ -51,10 +51,14 @@ import Synchronization
 //
 // What we simplified. Go's rg/wg are lock-free words CASed by the poller and the waiter;
 // ours are changed under the poll descriptor's lock (one short critical section per
-// wake-up). Go's fdMutex counts readers and writers separately and serialises each
-// direction; ours counts users of the descriptor (`refs`) so that a close waits for the
-// last one before the kernel descriptor is released, and leaves concurrent reads (or
-// writes) of one connection to the caller, as Go's net.Conn contract does in practice.
+// wake-up). Go's fdMutex (internal/poll/fd_mutex.go) is one CASed word holding the closed
+// bit, a read lock, a write lock, the reference count and the counts of goroutines queued
+// on two semaphores; ours keeps the same state as fields under that same lock, with FIFO
+// queues of parked goroutines (`PollDesc.rwlock`), and hands a released lock straight to
+// the next waiter where Go wakes it to compete again. The behaviour is Go's: one read
+// (or accept) and one write (or connect) run at a time per descriptor, a second goroutine
+// in the same direction waits its turn `[semacquire]`, and a close wakes every waiter
+// with `.closed`; the kernel descriptor is released when the last user leaves.
 // Linux only (epoll): elsewhere the C shim answers ENOSYS and the first network use throws
 // `NetError.unsupported`.
 

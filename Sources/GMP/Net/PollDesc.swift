@@ -35,6 +35,14 @@ final class PollDesc: @unchecked Sendable {
     /// descriptor is released when the last one ends after `close`, never under a call.
     private var refs = 0
     private var destroyed = false
+    /// The read and write locks of Go's fdMutex: held by the goroutine inside a read
+    /// (accept) or a write (connect); a second one in the same direction queues here and
+    /// parks `[semacquire]` until the holder hands the lock over (`rwunlock`) or `close`
+    /// wakes it with `.closed`. Waiters live on their goroutines' stacks (WaitQueue.swift).
+    private var rlocked = false
+    private var wlocked = false
+    private var rq = WaitQueue()
+    private var wq = WaitQueue()
     /// Deadlines on the scheduler clock: 0 none, -1 passed, else the time (Go's rd/wd).
     private var rd: Int64 = 0
     private var wd: Int64 = 0
@@ -73,8 +81,57 @@ final class PollDesc: @unchecked Sendable {
         if last { destroy() }
     }
 
-    /// Marks the descriptor closed, wakes both waiters with `.closed` (Go's evict) and
-    /// releases `fd` once no operation uses it. A second close is `.closed`.
+    /// Takes the read or write lock of the descriptor and counts the caller as a user
+    /// (Go's fdMutex.rwlock): a read, an accept, a write or a connect runs whole under it,
+    /// so two goroutines reading one connection take turns instead of interleaving inside
+    /// one call (and two writers' messages never mix). While another goroutine holds the
+    /// lock the caller parks `[semacquire]` in FIFO order; `.closed` after `close`, also
+    /// for a goroutine still waiting its turn when `close` comes. Ends with `unlock(mode)`.
+    func rwlock(_ mode: Mode) throws(NetError) {
+        let g = Goroutine.mustCurrent(mode == .read ? "read/accept" : "write/connect")
+        lock.lock()
+        if closing {
+            lock.unlock()
+            throw .closed
+        }
+        if !(mode == .read ? rlocked : wlocked) {
+            if mode == .read { rlocked = true } else { wlocked = true }
+            refs += 1
+            lock.unlock()
+            return
+        }
+        var w = Waiter(g)
+        withUnsafeMutablePointer(to: &w) { wp in
+            if mode == .read { rq.enqueue(wp) } else { wq.enqueue(wp) }
+            g.park(.semacquire, unlocking: lock.raw)
+        }
+        // `rwunlock` handed over the lock and its reference (success), or `close` woke us.
+        if !w.success { throw .closed }
+    }
+
+    /// Releases `mode`'s lock (Go's fdMutex.rwunlock): hands it, with its reference, to
+    /// the longest waiter, else drops the reference (releasing `fd` when it was the last
+    /// after `close`).
+    func rwunlock(_ mode: Mode) {
+        lock.lock()
+        if let next = mode == .read ? rq.dequeue() : wq.dequeue() {
+            next.pointee.success = true
+            let g = next.pointee.g  // the waiter's frame may be gone once its goroutine runs
+            lock.unlock()
+            readyAll([g])
+            return
+        }
+        if mode == .read { rlocked = false } else { wlocked = false }
+        refs -= 1
+        let last = closing && refs == 0 && !destroyed
+        if last { destroyed = true }
+        lock.unlock()
+        if last { destroy() }
+    }
+
+    /// Marks the descriptor closed, wakes both poll waiters and every goroutine queued for
+    /// the read or write lock with `.closed` (Go's evict and increfAndClose) and releases
+    /// `fd` once no operation uses it. A second close is `.closed`.
     func close() throws(NetError) {
         lock.lock()
         if closing {
@@ -84,11 +141,15 @@ final class PollDesc: @unchecked Sendable {
         closing = true
         stopTimerLocked(.read)
         stopTimerLocked(.write)
-        let r = unblockLocked(.read, ioready: false), w = unblockLocked(.write, ioready: false)
+        var woken = [unblockLocked(.read, ioready: false), unblockLocked(.write, ioready: false)]
+        while let w = rq.dequeue() ?? wq.dequeue() {
+            w.pointee.success = false
+            woken.append(w.pointee.g)
+        }
         let now = refs == 0
         if now { destroyed = true }
         lock.unlock()
-        readyAll([r, w])
+        readyAll(woken)
         if now { destroy() }
     }
 
@@ -101,7 +162,8 @@ final class PollDesc: @unchecked Sendable {
 
     /// Parks the calling goroutine until `mode` is ready (returns: retry the call), the
     /// descriptor is closed (`.closed`) or the direction's deadline passes (`.timeout`).
-    /// Go's netpollblock plus netpollcheckerr. The caller is a user (`beginUse`).
+    /// Go's netpollblock plus netpollcheckerr. The caller holds `mode`'s lock (`rwlock(mode)`),
+    /// so at most one goroutine waits per direction.
     func wait(_ mode: Mode) throws(NetError) {
         let g = Goroutine.mustCurrent("TCPConnection/TCPListener")
         lock.lock()
@@ -121,8 +183,8 @@ final class PollDesc: @unchecked Sendable {
                 return
             case .waiting(let other):
                 lock.unlock()
-                throw .busy("goroutine \(g.id) waits to \(mode == .read ? "read" : "write") fd \(fd) while goroutine "
-                    + "\(other.withGoroutine { $0.id }) already waits in the same direction; one reader and one writer at a time")
+                fatal("netpoller: goroutine \(g.id) waits to \(mode == .read ? "read" : "write") fd \(fd) while goroutine "
+                    + "\(other.withGoroutine { $0.id }) already waits in the same direction (a caller without the fdMutex lock)")
             case .none:
                 setSema(mode, .waiting(g.ref))
                 poller.waiters.add(1, ordering: .sequentiallyConsistent)

@@ -5,11 +5,8 @@ import Glibc
 import Darwin
 #endif
 
-// TCP on the netpoller (Go's net.TCPListener, net.TCPConn and net.DialTimeout): blocking-
-// style calls on non-blocking sockets. Each call tries the system call first; on EAGAIN it
-// parks the goroutine on the socket's poll descriptor (PollDesc.wait) and retries once the
-// poller says the direction is ready. Call these from goroutines; the first use creates the
-// scheduler's netpoller.
+// TCP on the netpoller (Go's net.TCPListener, net.TCPConn and net.DialTimeout). The calls
+// are Connection.swift's; the first use creates the scheduler's netpoller.
 
 /// A listening TCP socket (Go's net.TCPListener).
 ///
@@ -40,86 +37,18 @@ public final class TCPListener: @unchecked Sendable {
     }
 
     /// Waits for and returns the next connection (Go's Accept); `.closed` after `close`.
+    /// Concurrent accepts take turns.
     public func accept() throws(NetError) -> TCPConnection {
-        try pd.beginUse()
-        defer { pd.endUse() }
-        while true {
-            let fd = tc_tcp_accept(pd.fd)
-            if fd >= 0 { return try TCPConnection(fd: fd, sched: pd.sched, poller: pd.poller) }
-            switch -fd {
-            case EAGAIN: try pd.wait(.read)
-            case ECONNABORTED, EPROTO: continue  // the peer gave up; take the next
-            default: throw .from(errno: -fd, "accept")
-            }
-        }
+        let fd = try pd.acceptFD(tc_tcp_accept)
+        return try TCPConnection(fd: fd, sched: pd.sched, poller: pd.poller)
     }
 
     /// Stops listening; a goroutine blocked in `accept` gets `.closed`.
     public func close() throws(NetError) { try pd.close() }
 }
 
-/// A TCP connection (Go's net.TCPConn). One goroutine may read while another writes; two
-/// concurrent readers (or writers) get `NetError.busy`.
-public final class TCPConnection: @unchecked Sendable {
-    let pd: PollDesc
-
-    init(fd: Int32, sched: Scheduler, poller: Netpoller) throws(NetError) {
-        pd = try poller.register(fd, sched: sched)
-    }
-
-    /// Reads what is available, up to `buffer.count` bytes, waiting for at least one;
-    /// returns 0 at end of stream (the peer shut down its write side or closed).
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(NetError) -> Int {
-        try pd.beginUse()
-        defer { pd.endUse() }
-        while true {
-            let n = tc_sock_recv(pd.fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if n == -Int(EAGAIN) { try pd.wait(.read) } else { throw .from(errno: Int32(-n), "read") }
-        }
-    }
-
-    /// Reads into `buffer` from its start as `read(into:)` does.
-    public func read(into buffer: inout [UInt8]) throws(NetError) -> Int {
-        // withUnsafeMutableBytes rethrows untyped: carry the outcome out as a Result.
-        let r = buffer.withUnsafeMutableBytes { b in Result { () throws(NetError) in try read(into: b) } }
-        return try r.get()
-    }
-
-    /// Writes every byte of `bytes`, waiting while the socket's buffer is full.
-    public func write(_ bytes: UnsafeRawBufferPointer) throws(NetError) {
-        try pd.beginUse()
-        defer { pd.endUse() }
-        var off = 0
-        while off < bytes.count {
-            let n = tc_sock_send(pd.fd, bytes.baseAddress! + off, bytes.count - off)
-            if n >= 0 {
-                off += n
-            } else if n == -Int(EAGAIN) {
-                try pd.wait(.write)
-            } else {
-                throw .from(errno: Int32(-n), "write")
-            }
-        }
-    }
-
-    public func write(_ bytes: [UInt8]) throws(NetError) {
-        let r = bytes.withUnsafeBytes { b in Result { () throws(NetError) in try write(b) } }
-        try r.get()
-    }
-
-    /// Shuts down the write side (sends FIN): the peer reads end of stream; reading
-    /// continues (Go's CloseWrite).
-    public func shutdownWrite() throws(NetError) {
-        try pd.beginUse()
-        defer { pd.endUse() }
-        let r = tc_sock_shutdown_write(pd.fd)
-        if r < 0 { throw .from(errno: -r, "shutdown") }
-    }
-
-    /// Closes the connection; goroutines blocked in `read` or `write` get `.closed`.
-    public func close() throws(NetError) { try pd.close() }
-
+/// A TCP connection (Go's net.TCPConn): NetConnection's calls plus a close by reset.
+public final class TCPConnection: NetConnection, @unchecked Sendable {
     /// Closes the connection with a reset (RST) instead of a FIN (SO_LINGER 0): the peer's
     /// next read or write fails with `.connectionReset`.
     public func closeWithReset() throws(NetError) {
@@ -127,18 +56,6 @@ public final class TCPConnection: @unchecked Sendable {
         _ = tc_sock_set_linger_reset(pd.fd)
         pd.endUse()
         try pd.close()
-    }
-
-    /// Makes `read` fail with `.timeout` once `duration` from now has passed (nil: no
-    /// deadline), including a read already waiting (Go's SetReadDeadline). The deadline
-    /// stays until changed: set it again before each read for a per-read timeout.
-    public func setReadDeadline(after duration: Duration?) throws(NetError) {
-        try pd.setDeadline(.read, duration.map { pd.sched.now().addingClamped($0.nanosecondsClamped) })
-    }
-
-    /// As `setReadDeadline`, for `write` (Go's SetWriteDeadline).
-    public func setWriteDeadline(after duration: Duration?) throws(NetError) {
-        try pd.setDeadline(.write, duration.map { pd.sched.now().addingClamped($0.nanosecondsClamped) })
     }
 }
 
@@ -154,20 +71,7 @@ public func dial(host: String, port: Int, timeout: Duration? = nil) throws(NetEr
             : .from(errno: -fd, "connect \(host):\(port)")
     }
     let c = try TCPConnection(fd: fd, sched: s, poller: np)
-    do throws(NetError) {
-        if let timeout { try c.setWriteDeadline(after: timeout) }
-        try c.pd.beginUse()
-        defer { c.pd.endUse() }
-        // The connect has finished when the socket becomes writable (an edge epoll reports
-        // even when it completed before registration); SO_ERROR says how.
-        try c.pd.wait(.write)
-        let e = tc_sock_error(c.pd.fd)
-        if e < 0 { throw NetError.from(errno: -e, "connect \(host):\(port)") }
-        if timeout != nil { try c.setWriteDeadline(after: nil) }
-    } catch {
-        try? c.close()
-        throw error
-    }
+    try c.finishConnect(timeout: timeout, "\(host):\(port)")
     return c
 }
 
