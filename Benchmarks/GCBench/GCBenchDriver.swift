@@ -71,7 +71,7 @@ public enum GCBenchDriver {
             results += s.run(opts)
         }
         printTables(results.filter { $0.suite == "sched" || $0.profile == nil && $0.collector == nil })
-        Report.printHeapTables(results.filter { $0.collector != nil })
+        Report.printHeapTables(results.filter { $0.collector != nil }, mmuCountsSweep: opts.mmuCountsSweep)
         warnDebug()
         print(String(format: "\ngcbench: %.1f s", Double(nanotime() - started) / 1e9))
 

@@ -21,7 +21,12 @@ enum Report {
 
     /// Prints one table per heap workload: collectors as rows (grouped by procs), the
     /// median of the repeats, the wall time's min-max, and the ratio to the group's best.
-    static func printHeapTables(_ results: [BenchResult]) {
+    /// With `mmuCountsSweep` the MMU columns are the ones that count sweeping as GC time,
+    /// and their headers and the table title say so.
+    static func printHeapTables(_ results: [BenchResult], mmuCountsSweep: Bool = false) {
+        let columns = mmuCountsSweep ? Report.columns.map { c in
+            c.1.hasPrefix("mmu_") ? ("mmu+sweep " + c.0.dropFirst("mmu ".count), RunMetrics.sweepCounting(c.1), c.2) : c
+        } : Report.columns
         var keys: [String] = []
         for r in results where !keys.contains("\(r.suite)/\(r.workload)") { keys.append("\(r.suite)/\(r.workload)") }
         for key in keys {
@@ -40,7 +45,8 @@ enum Report {
                 table.append(line)
             }
             let float = rows.contains { $0.floatingRun != nil } ? "; float% from a separate run" : "; float% only with --float"
-            print("\n== \(key) == (median of \(rows.first?.repeats ?? 0)\(float))")
+            let mmu = mmuCountsSweep ? "; mmu columns count sweeping as GC time" : "; mmu: sweeping counts as mutator time"
+            print("\n== \(key) == (median of \(rows.first?.repeats ?? 0)\(float)\(mmu))")
             printAligned(table, rightAlignFrom: 2)
             for r in rows { for n in r.notes { print("  note: \(n)") } }
         }
@@ -48,7 +54,8 @@ enum Report {
 
     static func cellText(_ metric: String, _ v: Double) -> String {
         switch metric {
-        case "wall_x_best", "ratio_vs_arc", "mmu_1ms", "mmu_10ms", "mmu_100ms", "hit_rate": return String(format: "%.2f", v)
+        case "wall_x_best", "ratio_vs_arc", "hit_rate": return String(format: "%.2f", v)
+        case _ where metric.hasPrefix("mmu_"): return String(format: "%.2f", v)
         case "gc_cpu_pct", "floating_garbage_pct": return String(format: "%.1f", v)
         default: return fmt(v)
         }

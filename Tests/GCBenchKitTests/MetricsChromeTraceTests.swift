@@ -32,7 +32,7 @@ import Testing
         #expect((assist["args"] as? [String: Any])?["goroutine"] as? Int == 7)
         let names = items.filter { $0["name"] as? String == "thread_name" }
             .compactMap { ($0["args"] as? [String: Any])?["name"] as? String }
-        #expect(Set(names) == ["GC cycles", "GC mark", "stop the world", "P0", "P1", "P1 GC work (workers, assists)"])
+        #expect(Set(names) == ["GC cycles", "GC mark", "stop the world", "P0", "P1", "P1 GC work (workers, assists, sweeps)"])
         #expect(items.contains { $0["name"] as? String == "process_name" })
     }
 }

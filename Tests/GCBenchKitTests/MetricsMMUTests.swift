@@ -114,3 +114,24 @@ struct SplitMix64Test {
     let one = MutatorUtilization(events: events, procs: 1, start: 0, end: 100)
     #expect(one.minimum(window: 20) == 0)                        // [10, 30) is all GC on one P
 }
+
+/// Sweeping counts as mutator time by default and as GC time on its own P with
+/// `countingSweep` (the --mmu-sweep option): a sweep slice overlapping a worker on the same P
+/// counts once, one on the other P half.
+@Test func sweepSlicesCountOnlyWhenAsked() {
+    let events = [GCEvent(kind: .worker, name: "fractional", start: 10, end: 30, p: 0),
+                  GCEvent(kind: .sweep, name: "sweep", start: 20, end: 50, p: 0),      // overlaps the worker
+                  GCEvent(kind: .sweep, name: "sweep", start: 60, end: 80, p: 1)]
+    let plain = MutatorUtilization(events: events, procs: 2, start: 0, end: 100)
+    #expect(plain.gcTotal == 10)                                 // the worker only: 20 / 2
+    #expect(plain.minimum(window: 20) == 0.5)
+    let counted = MutatorUtilization(events: events, procs: 2, start: 0, end: 100, countingSweep: true)
+    // P0 busy [10, 50), P1 busy [60, 80): (40 + 20) / 2 = 30.
+    #expect(counted.gcTotal == 30)
+    #expect(counted.minimum(window: 20) == 0.5)                  // never both Ps at once
+    #expect(counted.minimum(window: 40) == 0.5)                  // [10, 50): one P of two
+    let one = MutatorUtilization(events: events, procs: 1, start: 0, end: 100, countingSweep: true)
+    #expect(one.minimum(window: 40) == 0)                        // [10, 50) is all GC on one P
+    #expect(one.overall == 0.4)
+}
+

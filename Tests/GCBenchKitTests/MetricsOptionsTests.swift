@@ -22,12 +22,14 @@ import Testing
     @Test func everyOption() throws {
         let o = try parse(["--suite", "alloc,pause", "--workload", "gcbench", "--collector", "hybrid,noBarrier",
                            "--procs", "1,2,4", "--repeat", "5", "--quick", "--depth", "16", "--json", "r.json",
-                           "--csv", "r.csv", "--out", "plots", "--trace", "t.json", "--small-stacks"])
+                           "--csv", "r.csv", "--out", "plots", "--trace", "t.json", "--small-stacks", "--mmu-sweep"])
         #expect(o.suites == ["alloc", "pause"])
         #expect(o.workloads == ["gcbench"])
         #expect(o.collectors == [.hybrid, .noBarrier] && o.collectorsGiven)
         #expect(o.procs == [1, 2, 4] && o.repeats == 5 && o.quick && o.depth == 16 && o.smallStacks)
         #expect(o.jsonPath == "r.json" && o.csvPath == "r.csv" && o.outDir == "plots" && o.tracePath == "t.json")
+        let plain = try parse([])
+        #expect(o.mmuCountsSweep && !plain.mmuCountsSweep)
         #expect(try parse(["--help"]).help)
     }
 

@@ -22,6 +22,14 @@ import Testing
                        cpu: cpu, heapGoal: 0, records: records)
     }
 
+    /// Both MMUs: mmu_* leaves sweeping to the mutator, mmu_sweep_* counts it as GC.
+    @Test func sweepCountingMMU() {
+        let events = [GCEvent(kind: .sweep, name: "sweep", start: 0, end: 5_000_000, p: 0)]
+        let m = RunMetrics.compute(before: nil, after: stats([]), events: events, start: 0, end: 100_000_000, procs: 1)
+        #expect(m["mmu_1ms"] == 1 && m["mmu_10ms"] == 1)
+        #expect(m["mmu_sweep_1ms"] == 0 && m["mmu_sweep_10ms"] == 0.5 && m["mmu_sweep_100ms"] == 0.95)
+    }
+
     @Test func windowedMetrics() {
         let ms: Int64 = 1_000_000
         // One cycle before the region (ignored), two inside.

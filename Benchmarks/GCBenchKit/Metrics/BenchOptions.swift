@@ -16,6 +16,9 @@ public struct BenchOptions: Sendable, Equatable {
     /// Also run one floating-garbage measurement per configuration (`--float`): a full
     /// checkmark at every mark termination, about 5x a timed run, so off by default.
     public var measureFloating = false
+    /// The table's MMU columns count sweeping as GC time (`--mmu-sweep`; the JSON and CSV
+    /// files carry both MMUs either way).
+    public var mmuCountsSweep = false
     public var jsonPath: String?
     public var csvPath: String?
     public var outDir: String?
@@ -41,7 +44,7 @@ public struct BenchOptions: Sendable, Equatable {
         let registered = names.isEmpty ? "" : "\n                registered collectors, only when named: \(names.joined(separator: ", "))"
         return """
         usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--collector NAME[,NAME]]
-                       [--procs N[,N]] [--repeat N] [--quick] [--float] [--depth N] [--small-stacks]
+                       [--procs N[,N]] [--repeat N] [--quick] [--float] [--mmu-sweep] [--depth N] [--small-stacks]
                        [--live N] [--goroutines N] [--json FILE] [--csv FILE] [--out DIR] [--trace FILE]
           --suite       suites to run (default all): \(suites.joined(separator: ", "))
           --workload    workloads to run (default all): \(workloads.joined(separator: ", "))
@@ -52,6 +55,9 @@ public struct BenchOptions: Sendable, Equatable {
           --quick       small sizes and short runs (a smoke test)
           --float       also measure floating garbage (one extra run per configuration, with a
                         checkmark at every mark termination: about 5x a timed run)
+          --mmu-sweep   the tables' MMU columns count sweeping as GC time (lazy, background and
+                        pre-cycle span sweeps); without it sweeping is mutator time, as in Go's
+                        default MMU. JSON/CSV always carry both (mmu_* and mmu_sweep_*)
           --depth N     binary-trees depth (default 14)
           --live N      pause suite: live-churn at N and N/10 live objects (default one size, 200,000)
           --goroutines N  pause suite: stacks at N and N/10 goroutines (default one size, 2,000)
@@ -126,6 +132,7 @@ public struct BenchOptions: Sendable, Equatable {
                 o.depth = n
             case "--quick": o.quick = true
             case "--float": o.measureFloating = true
+            case "--mmu-sweep": o.mmuCountsSweep = true
             case "--live":
                 // A live-churn node takes 48 bytes; the tree, its garbage and the heap goal
                 // must fit in half the machine's memory.

@@ -17,8 +17,9 @@
 // worker's burst, the coordinator's stack scans and a mark assist take the P they ran on
 // (event kinds .worker and .assist, with their P). So at GOMAXPROCS = 2 a worker running
 // for 10 ms costs the window half of it. Overlapping intervals on the same P count once.
-// (Go's tool optionally counts sweeping too; ours does not: lazy sweeping is not in the
-// event log.)
+// As `go tool trace` can ("include: sweep"), the MMU may also count sweeping as GC time:
+// every span sweep (lazy in an allocation, background, or before a cycle) is an event on
+// the P that swept it (`countingSweep`). By default it is mutator time, as Go's default.
 //
 // Computing the minimum exactly. The GC density d(t) (busy Ps / GOMAXPROCS) is a step
 // function, so its integral G(t) is piecewise linear with breakpoints where an interval
@@ -124,13 +125,14 @@ public struct MutatorUtilization: Sendable {
     }
 
     /// Builds the intervals from an event log: `.stw` events take every P; `.worker` and
-    /// `.assist` events take their own P.
-    public init(events: [GCEvent], procs: Int = 1, start: Int64, end: Int64) {
+    /// `.assist` events take their own P, and so do `.sweep` events when `countingSweep`.
+    public init(events: [GCEvent], procs: Int = 1, start: Int64, end: Int64, countingSweep: Bool = false) {
         let intervals = events.compactMap { e -> GCInterval? in
             guard e.end > e.start else { return nil }
             switch e.kind {
             case .stw: return GCInterval(e.start..<e.end, p: nil)
             case .worker, .assist: return GCInterval(e.start..<e.end, p: max(0, e.p))
+            case .sweep where countingSweep: return GCInterval(e.start..<e.end, p: max(0, e.p))
             default: return nil
             }
         }

@@ -25,6 +25,9 @@
 // | mmu_1ms/10ms/100ms   | minimum mutator utilization over windows of 1/10/100 ms, per-P: STW |
 // |                      | takes every P, worker and assist slices their P (event log;         |
 // |                      | MutatorUtilization.swift)                                           |
+// | mmu_sweep_1ms/10ms/100ms | the same MMU with every span sweep counted as GC time on its P  |
+// |                      | (lazy, background and pre-cycle sweeping; gcbench --mmu-sweep shows |
+// |                      | these in the table)                                                 |
 // | floating_garbage_pct | bytes marked by a cycle but unreachable at its mark termination /   |
 // |                      | bytes marked, summed over the cycles; only when the run measured it |
 // |                      | (RuntimeConfig.measureFloatingGarbage)                              |
@@ -41,6 +44,7 @@ public enum RunMetrics {
     public static let names: [String] = [
         "wall_ms", "mutator_ms", "gc_cpu_pct", "gc_cycles", "pause_p50_us", "pause_p99_us", "pause_max_us",
         "stw_ms", "assist_ms", "worker_ms", "mark_ms", "sweep_ms", "mmu_1ms", "mmu_10ms", "mmu_100ms",
+        "mmu_sweep_1ms", "mmu_sweep_10ms", "mmu_sweep_100ms",
         "floating_garbage_pct", "barrier_calls", "shades", "peak_heap_mb", "alloc_mb_per_s",
     ]
 
@@ -48,6 +52,11 @@ public enum RunMetrics {
     public static let mmuWindows: [(name: String, ns: Int64)] = [
         ("mmu_1ms", 1_000_000), ("mmu_10ms", 10_000_000), ("mmu_100ms", 100_000_000),
     ]
+
+    /// The metric name of the MMU at a window of `mmuWindows`, counting sweeping as GC time.
+    public static func sweepCounting(_ mmuName: String) -> String {
+        "mmu_sweep_" + mmuName.dropFirst("mmu_".count)
+    }
 
     /// Computes the metrics of the region `[start, end]`.
     ///
@@ -95,7 +104,11 @@ public enum RunMetrics {
             "peak_heap_mb": Double(after.peakHeapInUse) / 1_048_576,
             "alloc_mb_per_s": allocated / 1_048_576 / (wallNS / 1e9),
         ]
-        for (name, w) in mmuWindows { m[name] = mu.minimum(window: w) }
+        let muSweep = MutatorUtilization(events: events, procs: max(1, procs), start: start, end: end, countingSweep: true)
+        for (name, w) in mmuWindows {
+            m[name] = mu.minimum(window: w)
+            m[sweepCounting(name)] = muSweep.minimum(window: w)
+        }
         if let f = floatingGarbagePercent(cycles) { m["floating_garbage_pct"] = f }
         if let r = heapOverGoal(after.records, start: start, end: end) { m["heap_over_goal_max"] = r }
         return m

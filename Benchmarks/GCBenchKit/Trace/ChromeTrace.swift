@@ -8,7 +8,7 @@
 //     2        "GC mark"       the mark phase of each cycle
 //     3        "stop the world" every STW pause, named by its phase
 //     100 + p  "P<p>"          goroutine run slices on processor p (RuntimeConfig.traceGoroutines)
-//     200 + p  "P<p> assists"  mark assists by goroutines running on p
+//     200 + p  "P<p> GC work"  mark workers, assists and span sweeps on p
 //
 // Track names are metadata events ("ph":"M", "thread_name"/"process_name"); "thread_sort_index"
 // keeps them in the order above. Timestamps ("ts") and durations ("dur") are microseconds
@@ -38,7 +38,7 @@ public enum ChromeTrace {
         case .mark: return 2
         case .stw: return 3
         case .run: return 100 + max(0, e.p)
-        case .assist, .worker: return 200 + max(0, e.p)
+        case .assist, .worker, .sweep: return 200 + max(0, e.p)
         }
     }
 
@@ -48,7 +48,7 @@ public enum ChromeTrace {
         case 2: return "GC mark"
         case 3: return "stop the world"
         case 100..<200: return "P\(tid - 100)"
-        default: return "P\(tid - 200) GC work (workers, assists)"
+        default: return "P\(tid - 200) GC work (workers, assists, sweeps)"
         }
     }
 

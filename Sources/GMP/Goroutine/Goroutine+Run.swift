@@ -153,6 +153,15 @@ extension Goroutine {
         me.withGoroutine { $0.safePointCheck() }
     }
 
+    /// Whether the calling goroutine has been asked to stop at its next safe point (sysmon's
+    /// time slice, a stop of the world, a stack scan). A long loop that cannot reach a safe
+    /// point where it is (collector work on the system stack) polls this and returns early,
+    /// as Go's gcDrain polls `gp.preempt`. False outside a goroutine. Relaxed: a hint.
+    public static var preemptRequested: Bool {
+        guard let me = GoroutineRef.current else { return false }
+        return me.withGoroutine { $0.preempt.load(ordering: .relaxed) }
+    }
+
     /// `safePoint` for a goroutine already in hand (saves the thread-local lookup).
     @inlinable @inline(__always)
     func safePointCheck() {

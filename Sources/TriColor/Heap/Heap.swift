@@ -79,6 +79,10 @@ public final class Heap: @unchecked Sendable {
 
     /// Counters; see `HeapStats`. Relaxed atomics, exact when the world is stopped.
     let counters = HeapCounters()
+    /// Told the start and end (nanotime) of every span sweep, on the sweeping thread: the
+    /// runtime's event log when it records events (the MMU that counts sweeping). Set once
+    /// by the owning runtime before any goroutine runs; read-only afterwards.
+    var sweepObserver: (@Sendable (Int64, Int64) -> Void)? = nil
 
     /// Creates a heap, reserving its arena.
     /// - Throws: `HeapError.reservationFailed` if the OS refuses the reservation.

@@ -45,7 +45,8 @@ public struct RuntimeConfig: Sendable {
     public var arenaBytes: Int = 64 << 30
     /// Number of global root slots.
     public var globals: Int = 1024
-    /// Record GC events (phases, pauses, assists) in `TriColorRuntime.events`.
+    /// Record GC events (phases, pauses, workers, assists, span sweeps) in
+    /// `TriColorRuntime.events`.
     public var recordEvents = false
     /// Also record every goroutine run slice per P (implies recordEvents; for traces).
     public var traceGoroutines = false

@@ -93,6 +93,12 @@ public final class TriColorRuntime: @unchecked Sendable {
         hc.checked = config.checkLevel >= .cheap
         heap = try Heap(configuration: hc)
         eventLog = EventLog(enabled: config.recordEvents || config.traceGoroutines)
+        if eventLog.enabled {
+            let log = eventLog
+            heap.sweepObserver = { s, e in
+                log.record(GCEvent(kind: .sweep, name: "sweep", start: s, end: e, p: Processor.current?.id ?? -1))
+            }
+        }
         scheduler = Scheduler(config.scheduler)
         cpuLimiter = GCCPULimiter(procs: scheduler.procs, now: nanotime())
         pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep,

@@ -59,8 +59,10 @@ extension Heap {
     func sweep(_ s: HeapSpanPointer, preserve: Bool) -> Bool {
         let t0 = nanotime()
         defer {
-            counters.sweepNanos.wrappingAdd(Int(nanotime() - t0), ordering: .relaxed)
+            let t1 = nanotime()
+            counters.sweepNanos.wrappingAdd(Int(t1 - t0), ordering: .relaxed)
             counters.spansSwept.wrappingAdd(1, ordering: .relaxed)
+            sweepObserver?(t0, t1)
         }
         let sg = sweepgen.load(ordering: .acquiring)
         if s.pointee.sweepgen.load(ordering: .relaxed) != sg &- 1 {

@@ -1,10 +1,10 @@
-// The runtime's event log: GC phases, stop-the-world pauses, mark assists and (optionally)
-// every goroutine run slice per P, with nanotime timestamps. gcbench turns it into Chrome
+// The runtime's event log: GC phases, stop-the-world pauses, mark workers and assists, span
+// sweeps and (optionally) every goroutine run slice per P, with nanotime timestamps. gcbench turns it into Chrome
 // trace-event JSON (Perfetto, chrome://tracing), MMU curves and pause histograms.
 //
 // Recording is off unless RuntimeConfig.recordEvents is set; then each event costs one
-// lock acquisition (events are rare except run slices, which are only recorded with
-// RuntimeConfig.traceGoroutines).
+// lock acquisition (events are rare except span sweeps, one per 8 KiB-or-larger span, and
+// run slices, which are only recorded with RuntimeConfig.traceGoroutines).
 
 import CContext
 import GMP
@@ -25,6 +25,9 @@ public struct GCEvent: Sendable, Equatable {
         case worker
         /// A goroutine ran on a P.
         case run
+        /// One span swept (lazily by an allocation, by the background sweeper, or before a
+        /// cycle), on the P of the thread that swept it (-1: none).
+        case sweep
     }
     public var kind: Kind
     public var name: String

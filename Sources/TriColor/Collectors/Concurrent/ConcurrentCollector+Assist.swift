@@ -27,6 +27,11 @@ extension ConcurrentCollector {
         }
         if credit >= 0 { return }
         if rt.cpuLimiter.limiting { g.collectorCredit = 0; return }
+        // A fractional worker that is due marks first: what it banks, this debt steals. The
+        // 16 KiB check above cannot see it while assists keep the credit near zero (each
+        // one pays about a 16 KiB allocation run), which left that worker idle for whole
+        // marks at P = 1 while the mutator did all the marking in assists.
+        yieldToDueWorker()
         payDebt(g)
     }
 
@@ -69,13 +74,16 @@ extension ConcurrentCollector {
         // Scan.
         let t0 = nanotime()
         var done = 0, objects = 0
-        var flushed = false
-        while done < scanWork {
+        var flushed = false, outOfWork = false
+        // A stop of the world or sysmon's preemption ends the assist early, as Go's gcDrainN
+        // stops on gp.preempt: it would otherwise hold the P for up to the whole
+        // `maxAssistWork` while the world waits (worst gaps of 1-3 ms at P = 2).
+        while done < scanWork && !Goroutine.preemptRequested {
             let (n, work) = drain(budget: 64)
             if n == 0 {
                 // Out of grey objects: this P's write-barrier buffer may still hold some
                 // (it is shaded only when full); shade them and go on before parking.
-                if flushed { break }
+                if flushed { outOfWork = true; break }
                 flushed = true
                 rt.withPerP { barrier.flush($0.gcw) }
                 continue
@@ -86,7 +94,13 @@ extension ConcurrentCollector {
         let t1 = nanotime()
         if objects > 0 { rt.chargeGC(.assist, ns: elapsed(since: t0, objects: objects), start: t0, end: t1) }
         g.collectorCredit += Int64(ratio.bytesPerWork * Double(done))
-        if g.collectorCredit < 0 && done < scanWork && active.load(ordering: .relaxed) {
+        if !outOfWork {
+            // Preempted (or paid): the rest of the debt, if any, is paid by the next
+            // allocations; stop here if asked to.
+            Goroutine.safePoint()
+            return
+        }
+        if g.collectorCredit < 0 && active.load(ordering: .relaxed) {
             // Still in debt and no grey object left to scan: wait for the workers' credit
             // (for this assist's unpaid part only; a larger debt is paid by the next
             // allocations, as above) or the end of the mark.

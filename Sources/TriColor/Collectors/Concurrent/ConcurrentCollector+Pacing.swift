@@ -35,9 +35,11 @@
 // mark's length (a burst b satisfies b = elapsed / 14 at a 25% share). Ours also stops
 // after `fractionalBurstNS` (0.5 ms) and then sleeps until its share is back at goal, so no
 // worker burst is longer than that; and an allocating goroutine yields to a fractional
-// worker whose sleep is over (it checks once per 16 KiB allocated), since cooperative
-// scheduling would otherwise run the worker only when sysmon preempts the mutator
-// (10 ms). Go's scheduler picks the worker at the next schedule() instead.
+// worker whose sleep is over (it checks once per 16 KiB allocated and before every
+// assist), since cooperative scheduling would otherwise run the worker only when sysmon
+// preempts the mutator (10 ms). Go's scheduler picks the worker at the next schedule()
+// instead. Assists and worker bursts end early when their goroutine is asked to stop (a
+// stop of the world, sysmon), as Go's gcDrain and gcDrainN stop on gp.preempt.
 //
 // Every nanosecond of this is timed where it runs and charged to the runtime's `GCCPU`
 // counters (dedicated, fractional, idle, assist, coordinator) and, when events are

@@ -83,7 +83,7 @@ extension ConcurrentCollector {
                 if share != nil { fractionalWakeAt.store(clock() + 50_000, ordering: .relaxed) }
                 Goroutine.sleep(nanoseconds: 50_000)
                 if share != nil { fractionalWakeAt.store(.max, ordering: .relaxed) }
-            } else if share == nil {
+            } else {
                 Goroutine.safePoint()
             }
         }
@@ -102,7 +102,9 @@ extension ConcurrentCollector {
             ns += dt
             objects += n
             if work > 0 { flushBackgroundCredit(work) }
-            if n == 0 || !active.load(ordering: .relaxed) { break }
+            // A preemption request (a stop of the world, sysmon) ends the burst, as Go's
+            // gcDrain stops on gp.preempt; the caller reaches a safe point next.
+            if n == 0 || !active.load(ordering: .relaxed) || Goroutine.preemptRequested { break }
             if let f = share {
                 if ns >= ConcurrentCollector.fractionalBurstNS { break }
                 let sinceStart = c0 + ns - markStartClock
