@@ -18,7 +18,9 @@ enum NetSuite {
             let conns = w == "echo-c1" ? 1 : 100
             let total = o.quick ? 20_000 : 200_000
             for p in o.procs {
-                let (m, r, runs) = measure(repeats: o.repeats, warmup: true) {
+                // Warm-up: a tenth of a run (connections, buffers and the poller once).
+                _ = echo(procs: p, conns: conns, roundTrips: max(1, total / 10 / conns))
+                let (m, r, runs) = measure(repeats: o.repeats, warmup: false) {
                     echo(procs: p, conns: conns, roundTrips: max(1, total / conns))
                 }
                 var res = BenchResult(suite: "net", workload: w, procs: p, metrics: m, ranges: r, repeats: o.repeats)
