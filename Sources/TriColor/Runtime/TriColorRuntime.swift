@@ -42,6 +42,11 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// The same object when it is a concurrent collector (reached while marking for
     /// allocate-black, assists and moved pointers); set once in init.
     private(set) var concurrent: ConcurrentCollector?
+    /// `concurrent` and the barrier's mark engine again, unowned(unsafe) (both are kept
+    /// alive by `collector` and `barrier` for the runtime's life): the per-allocation paths
+    /// while marking reach them without a retain and release each time.
+    private(set) unowned(unsafe) var concurrentUnretained: ConcurrentCollector?
+    unowned(unsafe) let markEngine: MarkEngine
     /// The collector's write barrier, with its plan and mark engine (Barrier/).
     let barrier: WriteBarrier
     /// The collector is markSweep: the pacer's trigger collects on the allocating goroutine
@@ -102,6 +107,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         let checker = config.checkLevel >= .full && config.collector != .markSweep
             ? InvariantChecker(heap: heap, engine: engine, invariant: plan.invariant, collector: config.collector) : nil
         barrier = WriteBarrier(plan: plan, engine: engine, checker: checker)
+        markEngine = engine
         collectsOnTrigger = config.collector == .markSweep
         allocatesBlack = config.collector != .markSweep && plan.allocateBlack
         if config.collector == .markSweep {
@@ -109,6 +115,7 @@ public final class TriColorRuntime: @unchecked Sendable {
         } else {
             let cc = ConcurrentCollector(runtime: self, kind: config.collector)
             concurrent = cc
+            concurrentUnretained = cc
             collector = cc
         }
     }
@@ -301,7 +308,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     @inline(never)
     func allocatedWhileMarking(_ r: Ref, _ type: ObjectType) {
         guard allocatesBlack else { return }
-        withPerP { barrier.engine.markAllocatedBlack(r, size: type.size, on: $0.gcw) }
+        withPerP { markEngine.markAllocatedBlack(r, size: type.size, on: $0.gcw) }
     }
 
     /// GC processor time so far, every kind (ns of CPU).
@@ -320,7 +327,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// A mark assist before an allocation while marking (may reach safe points).
     @inline(never)
     func assistBeforeAlloc(_ size: Int) {
-        concurrent?.assist(bytes: size)
+        concurrentUnretained?.assist(bytes: size)
     }
 
     // MARK: Statistics
