@@ -16,7 +16,8 @@ enum CheckSuite {
         var out: [BenchResult] = []
         for w in workloads where o.workloads.isEmpty || o.workloads.contains(w) {
             let seeds = o.quick ? 200 : 1_000
-            let (m, r, runs) = measure(repeats: o.repeats) { one(w, seeds: seeds) }
+            _ = one(w, seeds: seeds / 10)   // warm-up: a tenth of a run is enough
+            let (m, r, runs) = measure(repeats: o.repeats, warmup: false) { one(w, seeds: seeds) }
             var res = BenchResult(suite: "check", workload: w, procs: 1, metrics: m, ranges: r, repeats: o.repeats)
             res.runs = runs
             if let v = m["schedules_per_s"] {

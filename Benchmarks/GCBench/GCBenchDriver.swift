@@ -25,6 +25,8 @@ enum Suites {
         /// The suite's heap workloads (for --trace); empty for the sched suite.
         let heapWorkloads: @Sendable () -> [HeapWorkload]
         let run: @Sendable (Options) -> [BenchResult]
+        /// Run when no --suite is given.
+        var inDefaultRun = true
     }
     static let all: [Suite] = [
         Suite(name: "sched", workloads: SchedSuite.workloads, heapWorkloads: { [] }, run: SchedSuite.run),
@@ -33,6 +35,7 @@ enum Suites {
         Suite(name: "mutator", workloads: MutatorSuite.workloads, heapWorkloads: { MutatorSuite.heapWorkloads }, run: MutatorSuite.run),
         Suite(name: "check", workloads: CheckSuite.workloads, heapWorkloads: { [] }, run: CheckSuite.run),
         Suite(name: "net", workloads: NetSuite.workloads, heapWorkloads: { [NetServer.workload] }, run: NetSuite.run),
+        Suite(name: "hot", workloads: HotSuite.workloads, heapWorkloads: { [] }, run: HotSuite.run, inDefaultRun: false),
     ]
 }
 
@@ -62,7 +65,7 @@ public enum GCBenchDriver {
         let opts = Options.parseOrExit(arguments,
                                        suites: Suites.all.map(\.name), workloads: Suites.all.flatMap(\.workloads))
         warnDebug()
-        let selected = opts.suites.isEmpty ? Suites.all : Suites.all.filter { opts.suites.contains($0.name) }
+        let selected = opts.suites.isEmpty ? Suites.all.filter(\.inDefaultRun) : Suites.all.filter { opts.suites.contains($0.name) }
         let started = nanotime()
         print("gcbench: \(ProcessInfo.processInfo.activeProcessorCount) cores, procs \(opts.procs.map(String.init).joined(separator: ",")), "
             + "repeats=\(opts.repeats) (median, min-max)\(opts.quick ? ", quick" : "")")
@@ -70,8 +73,8 @@ public enum GCBenchDriver {
         for s in selected {
             results += s.run(opts)
         }
-        printTables(results.filter { $0.suite == "sched" || $0.profile == nil && $0.collector == nil })
-        Report.printHeapTables(results.filter { $0.collector != nil }, mmuCountsSweep: opts.mmuCountsSweep)
+        printTables(results.filter { $0.suite == "sched" || $0.suite == "hot" || $0.profile == nil && $0.collector == nil })
+        Report.printHeapTables(results.filter { $0.collector != nil && $0.suite != "hot" }, mmuCountsSweep: opts.mmuCountsSweep)
         warnDebug()
         print(String(format: "\ngcbench: %.1f s", Double(nanotime() - started) / 1e9))
 

@@ -46,7 +46,7 @@ public struct BenchOptions: Sendable, Equatable {
         usage: gcbench [--suite NAME[,NAME]] [--workload NAME[,NAME]] [--collector NAME[,NAME]]
                        [--procs N[,N]] [--repeat N] [--quick] [--float] [--mmu-sweep] [--depth N] [--small-stacks]
                        [--live N] [--goroutines N] [--json FILE] [--csv FILE] [--out DIR] [--trace FILE]
-          --suite       suites to run (default all): \(suites.joined(separator: ", "))
+          --suite       suites to run (default all but hot): \(suites.joined(separator: ", "))
           --workload    workloads to run (default all): \(workloads.joined(separator: ", "))
           --collector   collectors (default: \(CollectorKind.safe.map(\.rawValue).joined(separator: ", ")));
                         UNSAFE ablations only when named: \(CollectorKind.ablations.map(\.rawValue).joined(separator: ", "))\(registered)

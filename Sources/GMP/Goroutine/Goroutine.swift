@@ -93,22 +93,25 @@ public final class Goroutine: @unchecked Sendable {
     @usableFromInline let rootsStorage: UnsafeMutablePointer<RootStorage>
 
     /// A slot for a collector's per-goroutine state (for example "stack is grey" for the
-    /// hybrid barrier). Same ownership rules as `roots`.
-    public var collectorWord: UInt64 = 0
+    /// hybrid barrier). Same ownership rules as `roots`. `@exclusivity(unchecked)`: those
+    /// rules are what keeps accesses apart, and the dynamic check would cost more than the
+    /// access on the write barrier's path.
+    @exclusivity(unchecked) public var collectorWord: UInt64 = 0
 
     /// A collector's per-goroutine allocation credit in bytes and the cycle it belongs to
     /// (Go's g.gcAssistBytes: negative = debt to pay with mark assists). Read and written
     /// only by the goroutine itself, and by a collector that has it parked on its assist
-    /// queue. Zeroed when the goroutine is created.
-    public var collectorCredit: Int64 = 0
-    public var collectorCreditCycle: UInt64 = 0
+    /// queue. Zeroed when the goroutine is created. `@exclusivity(unchecked)` for the same
+    /// reason as `collectorWord`: charged on every allocation while marking.
+    @exclusivity(unchecked) public var collectorCredit: Int64 = 0
+    @exclusivity(unchecked) public var collectorCreditCycle: UInt64 = 0
 
     /// A runtime-internal goroutine (sweeper, GC worker): listed apart in deadlock reports,
     /// as Go sets system goroutines apart, and skipped by a collector's per-goroutine work.
     /// Set by the parent in `go(prepare:)` before the goroutine can run (a collector starts
     /// its workers so), reset to false when a goroutine object is reused; read afterwards
     /// without synchronisation (the queue hand-off orders the write before any read).
-    public var isSystem = false
+    @exclusivity(unchecked) public var isSystem = false
 
     /// A slot for a collector's per-goroutine object (same ownership rules as `roots`).
     public var collectorData: AnyObject?

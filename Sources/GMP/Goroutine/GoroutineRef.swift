@@ -98,3 +98,14 @@ extension GoroutineRef: AtomicRepresentable, AtomicOptionalRepresentable {
         UnsafeMutableRawPointer.decodeAtomicOptionalRepresentation(storage).map(GoroutineRef.init(raw:))
     }
 }
+
+extension Goroutine {
+    /// Calls `body` with the calling goroutine borrowed (no retain or release: the write
+    /// barrier's hybrid half asks for it on every store while marking); nil on a thread
+    /// that is not running a goroutine. `body` must not reach a safe point.
+    @inlinable @inline(__always)
+    public static func withCurrentBorrowed<R>(_ body: (Goroutine) throws -> R) rethrows -> R? {
+        guard let me = GoroutineRef.current else { return nil }
+        return try me.withGoroutine(body)
+    }
+}

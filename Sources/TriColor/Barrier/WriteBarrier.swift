@@ -87,7 +87,7 @@ final class WriteBarrier: @unchecked Sendable {
             case .never: break
             case .always: gcw.wbuf.append(new)
             case .ifStackGrey:
-                if let g = Goroutine.current, !engine.isStackBlack(g) { gcw.wbuf.append(new) }
+                if Goroutine.withCurrentBorrowed({ !engine.isStackBlack($0) }) == true { gcw.wbuf.append(new) }
             }
         }
         if plan.regreySource && !new.isNil { rescanSource(slot, new, gcw) }

@@ -121,7 +121,8 @@ final class MarkEngine: @unchecked Sendable {
     @inline(__always)
     func blackenStack(_ g: Goroutine) { g.collectorWord = stackEpoch }
 
-    /// Bytes the cycle keeps: scanned objects and objects allocated black.
+    /// Bytes the cycle keeps: scanned objects and objects allocated black (exact once every
+    /// P's share is settled: `settleAllocatedBlack`, at mark termination).
     var liveBytes: Int {
         markedBytes.load(ordering: .relaxed) + allocatedBlackBytes.load(ordering: .relaxed)
     }
@@ -190,12 +191,22 @@ final class MarkEngine: @unchecked Sendable {
     }
 
     /// Colours a new object black while marking (allocate-black): mark bit set, never
-    /// queued, never scanned (its fields are nil).
+    /// queued, never scanned (its fields are nil). Its bytes are counted on the allocating
+    /// P's `gcw` (settled at mark termination), not in a shared atomic.
     @inline(__always)
-    func markAllocatedBlack(_ r: Ref, size: Int) {
+    func markAllocatedBlack(_ r: Ref, size: Int, on gcw: GCWork) {
         guard let s = heap.spanOf(r.offset) else { return }
         _ = s.pointee.setMarked(s.pointee.objectIndex(r.offset))
-        allocatedBlackBytes.add(size, ordering: .relaxed)
+        gcw.allocatedBlackBytes &+= size
+    }
+
+    /// Adds `gcw`'s allocated-black bytes to this cycle's total and zeroes them. World
+    /// stopped (mark termination), before `liveBytes` is read.
+    func settleAllocatedBlack(_ gcw: GCWork) {
+        if gcw.allocatedBlackBytes != 0 {
+            allocatedBlackBytes.add(gcw.allocatedBlackBytes, ordering: .relaxed)
+            gcw.allocatedBlackBytes = 0
+        }
     }
 
     /// Greys non-nil `r` if it is white, pushing it on `grey`. Returns whether it turned

@@ -60,15 +60,22 @@ final class GCWork {
     /// touches it (see above), and the dynamic check would cost more than the push.
     @exclusivity(unchecked) var grey = GreyStack(capacity: GCWork.flushAt * 2)
     /// Pointers the write barrier recorded and has not shaded yet (conceptually grey).
-    var wbuf: [Ref] = []
+    /// `@exclusivity(unchecked)` like `grey`: only this P's goroutine touches it.
+    @exclusivity(unchecked) var wbuf: [Ref] = []
     /// `grey.count` as of the last drain or flush on this P, for the coordinator's
     /// completion check (written by the P's goroutine, read by the coordinator; relaxed: a
     /// hint, the mark-completion stop is what decides).
     let localCountHint = Atomic<Int>(0)
     /// Write-barrier slow-path calls and successful shades since the cycle began
-    /// (summed over every P at mark termination).
-    var barrierCalls = 0
-    var shades = 0
+    /// (summed over every P at mark termination). Only this P's goroutine (or the world
+    /// stopped) touches them: `@exclusivity(unchecked)`.
+    @exclusivity(unchecked) var barrierCalls = 0
+    @exclusivity(unchecked) var shades = 0
+    /// Bytes this P allocated black since the cycle began (Go keeps them in the P's gcw,
+    /// `bytesMarked`, not in a shared counter): settled into the engine's total at mark
+    /// termination (`MarkEngine.settleAllocatedBlack`, world stopped), so allocate-black
+    /// pays no atomic read-modify-write on a line every P writes.
+    @exclusivity(unchecked) var allocatedBlackBytes = 0
     /// A local stack of twice this size gives half of it to the pool.
     static let flushAt = 512
 

@@ -42,8 +42,20 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// The same object when it is a concurrent collector (reached while marking for
     /// allocate-black, assists and moved pointers); set once in init.
     private(set) var concurrent: ConcurrentCollector?
+    /// `concurrent` and the barrier's mark engine again, unowned(unsafe) (both are kept
+    /// alive by `collector` and `barrier` for the runtime's life): the per-allocation paths
+    /// while marking reach them without a retain and release each time.
+    private(set) unowned(unsafe) var concurrentUnretained: ConcurrentCollector?
+    unowned(unsafe) let markEngine: MarkEngine
     /// The collector's write barrier, with its plan and mark engine (Barrier/).
     let barrier: WriteBarrier
+    /// The collector is markSweep: the pacer's trigger collects on the allocating goroutine
+    /// (set in init; a Bool so that `alloc` never compares `CollectorKind`s, whose names
+    /// are Strings).
+    let collectsOnTrigger: Bool
+    /// A concurrent collector whose plan allocates black (set in init): `alloc` colours new
+    /// objects while marking without reaching the collector through a protocol.
+    let allocatesBlack: Bool
     /// Set while a concurrent mark is in progress (relaxed; flipped with the world
     /// stopped): allocation then colours new objects (allocate-black) and pays assists.
     let marking = Atomic<Bool>(false)
@@ -108,11 +120,15 @@ public final class TriColorRuntime: @unchecked Sendable {
         let checker = config.checkLevel >= .full && config.collector != .markSweep
             ? InvariantChecker(heap: heap, engine: engine, invariant: plan.invariant, collector: config.collector) : nil
         barrier = WriteBarrier(plan: plan, engine: engine, checker: checker)
+        markEngine = engine
+        collectsOnTrigger = config.collector == .markSweep
+        allocatesBlack = config.collector != .markSweep && plan.allocateBlack
         if config.collector == .markSweep {
             collector = MarkSweepCollector(runtime: self)
         } else {
             let cc = ConcurrentCollector(runtime: self, kind: config.collector)
             concurrent = cc
+            concurrentUnretained = cc
             collector = cc
         }
     }
@@ -225,11 +241,14 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// The pacer's trigger fired. markSweep collects right here (the allocating goroutine
     /// stops the world); a concurrent collector's cycle runs on a background coordinator
     /// goroutine while this one goes on allocating (and assisting).
+    /// While a background cycle runs, every allocation past the trigger lands here: one
+    /// relaxed load turns it away before the exchange (a locked read-modify-write).
     func triggerCycle(reason: GCReason = .heap) {
-        if collector.kind == .markSweep {
+        if collectsOnTrigger {
             startCycle(reason: .heap, onlyIfStillNeeded: true)
             return
         }
+        if backgroundCycle.load(ordering: .relaxed) { return }
         if backgroundCycle.exchange(true, ordering: .acquiringAndReleasing) { return }
         // Borrowed, not retained: a coordinator abandoned mid-cycle (a GC failure stops the
         // program) must not keep the runtime alive.
@@ -302,11 +321,13 @@ public final class TriColorRuntime: @unchecked Sendable {
         }
     }
 
-    /// Allocation during a concurrent mark: allocate-black (the collector decides). No safe
-    /// point: the caller still holds the new Ref only in a local. Off the fast path.
+    /// Allocation during a concurrent mark: allocate-black if the plan says so, counted on
+    /// this P. No safe point: the caller still holds the new Ref only in a local. Off the
+    /// fast path.
     @inline(never)
     func allocatedWhileMarking(_ r: Ref, _ type: ObjectType) {
-        concurrent?.allocatedWhileMarking(r, size: type.size)
+        guard allocatesBlack else { return }
+        withPerP { markEngine.markAllocatedBlack(r, size: type.size, on: $0.gcw) }
     }
 
     /// GC processor time so far, every kind (ns of CPU).
@@ -325,7 +346,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// A mark assist before an allocation while marking (may reach safe points).
     @inline(never)
     func assistBeforeAlloc(_ size: Int) {
-        concurrent?.assist(bytes: size)
+        concurrentUnretained?.assist(bytes: size)
     }
 
     // MARK: Statistics

@@ -89,10 +89,11 @@ extension ConcurrentCollector {
         }
     }
 
-    /// Sums and resets every P's barrier counters.
+    /// Sums and resets every P's barrier counters, and settles its allocated-black bytes.
     func collectBarrierCounters() {
         var calls = 0, shades = 0
         forEachProcessorWork { w in
+            engine.settleAllocatedBlack(w)
             calls += w.barrierCalls
             shades += w.shades
             (w.barrierCalls, w.shades) = (0, 0)

@@ -66,9 +66,4 @@ extension ConcurrentCollector {
         let gcw = rt.perP().gcw
         for r in refs { engine.shade(r, into: gcw) }
     }
-
-    /// Allocation while marking: allocate-black if the plan says so.
-    func allocatedWhileMarking(_ r: Ref, size: Int) {
-        if plan.allocateBlack { engine.markAllocatedBlack(r, size: size) }
-    }
 }

@@ -25,6 +25,18 @@ extension ConcurrentCollector {
         engine.drain(gcw, budget: 1)
     }
 
+    /// Scans grey objects on this P (and in the shared pool) until none is left; returns
+    /// how many it scanned. No safe point (gcbench's hot suite times it per object).
+    package func stepDrain() -> Int {
+        let gcw = rt.perP().gcw
+        var n = 0
+        while true {
+            let (k, _) = engine.drain(gcw, budget: 1 << 20)
+            if k == 0 { return n }
+            n += k
+        }
+    }
+
     /// Scans goroutine `g`'s stack (the caller's own, or a stopped goroutine's).
     package func stepScanStack(_ g: Goroutine) {
         scanStack(g, rt.perP().gcw)
