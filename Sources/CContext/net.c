@@ -33,6 +33,17 @@ int tc_epoll_add(int ep, int fd, uint64_t data) {
   return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+// The break eventfd is level-triggered, as Go registers it (netpollinit: _EPOLLIN only):
+// a non-blocking poll that sees a break leaves it unread for the blocking poll it was meant
+// for, and with an edge-triggered registration that poll would never see it again.
+int tc_epoll_add_level(int ep, int fd, uint64_t data) {
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = EPOLLIN;
+  ev.data.u64 = data;
+  return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
 int tc_epoll_del(int ep, int fd) {
   struct epoll_event ev;
   memset(&ev, 0, sizeof ev);
@@ -239,6 +250,7 @@ long tc_raise_nofile(long want) {
 #include <errno.h>
 int tc_epoll_create(void) { return -ENOSYS; }
 int tc_epoll_add(int ep, int fd, uint64_t data) { return -ENOSYS; }
+int tc_epoll_add_level(int ep, int fd, uint64_t data) { return -ENOSYS; }
 int tc_epoll_del(int ep, int fd) { return -ENOSYS; }
 int tc_epoll_wait(int ep, tc_poll_event *out, int max, int timeout_ms) { return -ENOSYS; }
 int tc_eventfd_create(void) { return -ENOSYS; }

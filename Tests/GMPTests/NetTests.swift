@@ -36,9 +36,12 @@ import Testing
 
     /// Echoes every connection the listener accepts, each on its own goroutine, until the
     /// listener is closed.
-    static func serveEcho(_ ln: TCPListener) {
+    static func serveEcho(_ ln: TCPListener) { serveEcho(accept: { try ln.accept() }) }
+
+    /// The same echo server over any listener's `accept` (UnixSocketTests use it too).
+    static func serveEcho(accept: @escaping @Sendable () throws -> NetConnection) {
         go {
-            while let c = try? ln.accept() {
+            while let c = try? accept() {
                 go {
                     var buf = [UInt8](repeating: 0, count: 4096)
                     while let n = try? c.read(into: &buf), n > 0 {
@@ -419,4 +422,18 @@ import Testing
         #expect(queued.value == 2)
         #expect(outcomes.value == Array(repeating: "\(NetError.closed)", count: 3))
     }
+}
+
+/// A break that a non-blocking poll saw (and, as Go's, left unread) still wakes the next
+/// blocking poll. With the eventfd registered edge-triggered the edge was spent on the
+/// non-blocking poll, the blocking one slept on, and a scheduler shutting down waited for
+/// that M forever (seen in gcbench's net suite).
+@Test func aBreakSeenByANonBlockingPollStillWakesTheBlockingOne() throws {
+    let np = try Netpoller()
+    defer { np.closeAll() }
+    np.breakPoll()
+    #expect(np.netpoll(delay: 0).isEmpty)
+    let t0 = nanotime()
+    _ = np.netpoll(delay: 10_000_000_000)   // 10 s unless the pending break wakes it
+    #expect(nanotime() - t0 < 5_000_000_000, "the blocking poll slept through a pending break")
 }

@@ -24,17 +24,7 @@ import Testing
         try Scheduler.run(cfg) {
             let ln = try UnixListener(path: path)
             fileWhileOpen.value = FileManager.default.fileExists(atPath: path)
-            go {
-                while let c = try? ln.accept() {
-                    go {
-                        var buf = [UInt8](repeating: 0, count: 4096)
-                        while let n = try? c.read(into: &buf), n > 0 {
-                            if (try? c.write(Array(buf[0..<n]))) == nil { break }
-                        }
-                        try? c.close()
-                    }
-                }
-            }
+            NetTests.serveEcho(accept: { try ln.accept() })
             let c = try dialUnix(path: path, timeout: .seconds(5))
             let msg = Array("over a unix socket".utf8) + [UInt8](repeating: 3, count: 300_000)
             go { try c.write(msg); try c.shutdownWrite() }

@@ -146,6 +146,7 @@ enum { TC_POLL_READ = 1, TC_POLL_WRITE = 2, TC_POLL_ERROR = 4 };
 int tc_epoll_create(void);
 /// Registers `fd` edge-triggered for EPOLLIN|EPOLLOUT|EPOLLRDHUP with `data`.
 int tc_epoll_add(int ep, int fd, uint64_t data);
+int tc_epoll_add_level(int ep, int fd, uint64_t data);
 int tc_epoll_del(int ep, int fd);
 /// epoll_wait for at most `max` (<= 128) events; timeout_ms < 0 blocks.
 int tc_epoll_wait(int ep, tc_poll_event *out, int max, int timeout_ms);

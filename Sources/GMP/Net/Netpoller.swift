@@ -65,8 +65,8 @@ import Synchronization
 /// A scheduler's epoll instance and the table of poll descriptors it watches.
 final class Netpoller: @unchecked Sendable {
     let epfd: Int32
-    /// Non-blocking eventfd registered in `epfd` under `breakTag`: written to break an M out
-    /// of epoll_wait (Go's netpollBreakWr).
+    /// Non-blocking eventfd registered level-triggered in `epfd` under `breakTag` (see
+    /// tc_epoll_add_level): written to break an M out of epoll_wait (Go's netpollBreakWr).
     let eventfd: Int32
     static let breakTag: UInt64 = .max
     /// Set while a break is pending (Go's netpollWakeSig), so concurrent breaks write once;
@@ -97,7 +97,7 @@ final class Netpoller: @unchecked Sendable {
             _ = tc_fd_close(e)
             throw .system(errno: -f, "eventfd")
         }
-        let r = tc_epoll_add(e, f, Netpoller.breakTag)
+        let r = tc_epoll_add_level(e, f, Netpoller.breakTag)
         if r < 0 {
             _ = tc_fd_close(e)
             _ = tc_fd_close(f)
