@@ -20,7 +20,7 @@ import TriColor
 ///   * `safepoint`: ns per `Goroutine.safePoint()` that does not stop.
 ///   * `yield`, `chan`, `spawn`: the sched suite's yield ping-pong round trip, unbuffered
 ///     channel round trip and spawn+exit (1,000 in flight), with the same three measured by
-///     a Go 1.19 program (Benchmarks/GoHot/hot.go) when `go` is on PATH (`go_ns`); the
+///     a Go 1.19 program (Benchmarks/go/hot.go) when `go` is on PATH (`go_ns`); the
 ///     table says why the Go cells are empty otherwise.
 ///
 /// Not part of the default run (its scheduler rows repeat the sched suite's at a smaller
@@ -197,7 +197,7 @@ enum HotSuite {
     }
 }
 
-/// The Go program of the hot suite (Benchmarks/GoHot/hot.go), built and run once per procs.
+/// The Go program of the hot suite (Benchmarks/go/hot.go), built and run once per procs.
 enum GoHot {
     enum Outcome {
         case measured([String: Double])
@@ -206,7 +206,7 @@ enum GoHot {
 
     /// hot.go, found from this source file's path (it is data in the package, not a target).
     static let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("GoHot/hot.go").path
+        .deletingLastPathComponent().appendingPathComponent("go/hot.go").path
 
     /// `go` on PATH, or nil.
     static func goTool() -> String? {
