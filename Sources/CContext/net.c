@@ -113,6 +113,27 @@ static int new_tcp_socket(const char *host, int port, struct sockaddr_storage *s
   return fd < 0 ? -errno : fd;
 }
 
+// Binds `fd` to `a` and listens; `fd`, or -errno with `fd` closed.
+static int bind_and_listen(int fd, const struct sockaddr *a, socklen_t len, int backlog) {
+  if (bind(fd, a, len) < 0 || listen(fd, backlog) < 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
+// Starts a non-blocking connect of `fd` to `a` (EINPROGRESS is success: the netpoller
+// reports completion); `fd`, or -errno with `fd` closed.
+static int start_connect(int fd, const struct sockaddr *a, socklen_t len) {
+  if (connect(fd, a, len) < 0 && errno != EINPROGRESS) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  return fd;
+}
+
 int tc_tcp_listen(const char *host, int port, int backlog) {
   struct sockaddr_storage ss;
   socklen_t len;
@@ -120,12 +141,7 @@ int tc_tcp_listen(const char *host, int port, int backlog) {
   if (fd < 0) return fd;
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, backlog) < 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  return fd;
+  return bind_and_listen(fd, (struct sockaddr *)&ss, len, backlog);
 }
 
 int tc_tcp_connect(const char *host, int port) {
@@ -135,12 +151,7 @@ int tc_tcp_connect(const char *host, int port) {
   if (fd < 0) return fd;
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect(fd, (struct sockaddr *)&ss, len) < 0 && errno != EINPROGRESS) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  return fd;
+  return start_connect(fd, (struct sockaddr *)&ss, len);
 }
 
 int tc_tcp_accept(int lfd) {
@@ -171,24 +182,14 @@ int tc_unix_listen(const char *path, int backlog) {
   struct sockaddr_un sa;
   int fd = new_unix_socket(path, &sa);
   if (fd < 0) return fd;
-  if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, backlog) < 0) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  return fd;
+  return bind_and_listen(fd, (struct sockaddr *)&sa, sizeof sa, backlog);
 }
 
 int tc_unix_connect(const char *path) {
   struct sockaddr_un sa;
   int fd = new_unix_socket(path, &sa);
   if (fd < 0) return fd;
-  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0 && errno != EINPROGRESS) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  return fd;
+  return start_connect(fd, (struct sockaddr *)&sa, sizeof sa);
 }
 
 int tc_unix_accept(int lfd) {
