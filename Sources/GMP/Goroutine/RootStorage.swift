@@ -38,6 +38,9 @@ public struct RootStorage: @unchecked Sendable {
         return _count - 1
     }
 
+    /// The stamp the last push got (the newest slot's).
+    @inlinable public var lastPushStamp: UInt64 { pushes }
+
     /// The stamp of slot `i` (the value of `pushes` right after it was pushed).
     /// Precondition: `i < count`.
     @inlinable public func stamp(at i: Int) -> UInt64 {

@@ -221,7 +221,7 @@ extension TriColorRuntime {
     public func push(_ ref: Ref) -> StackSlot {
         let roots = writableRoots("push")
         let i = roots.pointee.push(ref.bits)
-        return StackSlot(index: i, owner: roots.pointee.owner, stamp: roots.pointee.stamp(at: i))
+        return StackSlot(index: i, owner: roots.pointee.owner, stamp: roots.pointee.lastPushStamp)
     }
 
     /// Reads or writes a stack slot of the calling goroutine. No barrier, not a safe point.
