@@ -40,12 +40,11 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// The collector; set once in init.
     private(set) var collector: Collector!
     /// The same object when it is a concurrent collector (reached while marking for
-    /// allocate-black, assists and moved pointers); set once in init.
-    private(set) var concurrent: ConcurrentCollector?
-    /// `concurrent` and the barrier's mark engine again, unowned(unsafe) (both are kept
-    /// alive by `collector` and `barrier` for the runtime's life): the per-allocation paths
-    /// while marking reach them without a retain and release each time.
-    private(set) unowned(unsafe) var concurrentUnretained: ConcurrentCollector?
+    /// allocate-black, assists and moved pointers); set once in init. Unowned(unsafe), as is
+    /// the barrier's mark engine below: `collector` and `barrier` keep both alive for the
+    /// runtime's life, and the per-allocation paths while marking reach them without a
+    /// retain and release each time.
+    private(set) unowned(unsafe) var concurrent: ConcurrentCollector?
     unowned(unsafe) let markEngine: MarkEngine
     /// The collector's write barrier, with its plan and mark engine (Barrier/).
     let barrier: WriteBarrier
@@ -128,7 +127,6 @@ public final class TriColorRuntime: @unchecked Sendable {
         } else {
             let cc = ConcurrentCollector(runtime: self, kind: config.collector)
             concurrent = cc
-            concurrentUnretained = cc
             collector = cc
         }
     }
@@ -346,7 +344,7 @@ public final class TriColorRuntime: @unchecked Sendable {
     /// A mark assist before an allocation while marking (may reach safe points).
     @inline(never)
     func assistBeforeAlloc(_ size: Int) {
-        concurrentUnretained?.assist(bytes: size)
+        concurrent?.assist(bytes: size)
     }
 
     // MARK: Statistics
