@@ -71,6 +71,34 @@ import Testing
         }
     }
 
+    /// The same at 2 Ps with per-P slices (a pause takes both Ps), against trying every
+    /// integer window start and counting busy P-units directly.
+    @Test func perPSlicesMatchBruteForce() {
+        var rng = SplitMix64Test(seed: 7)
+        for _ in 0..<20 {
+            var intervals: [GCInterval] = []
+            for _ in 0..<Int(rng.next() % 12) {
+                let a = Int64(rng.next() % 200), l = Int64(rng.next() % 30) + 1
+                let p: Int? = rng.next() % 4 == 0 ? nil : Int(rng.next() % 2)
+                intervals.append(GCInterval(a..<(a + l), p: p))
+            }
+            let m = MutatorUtilization(intervals: intervals, procs: 2, start: 0, end: 200)
+            func busy(_ x: Int64, _ p: Int) -> Bool {
+                intervals.contains { $0.range.contains(x) && ($0.p == nil || $0.p == p) }
+            }
+            for w in [1, 4, 9, 20, 33, 80, 199] as [Int64] {
+                var worst: Int64 = 0
+                for t in 0...(200 - w) {
+                    var units: Int64 = 0
+                    for x in t..<(t + w) { units += (busy(x, 0) ? 1 : 0) + (busy(x, 1) ? 1 : 0) }
+                    worst = max(worst, units)
+                }
+                let expected = (Double(w) - Double(worst) / 2) / Double(w)
+                #expect(abs(m.minimum(window: w) - expected) < 1e-12, "window \(w), intervals \(intervals)")
+            }
+        }
+    }
+
     @Test func curveIsMonotoneInPracticeAndEndsAtOverall() {
         let ws = mu.standardWindows(from: 1, perDecade: 4)
         #expect(ws.last == 100)

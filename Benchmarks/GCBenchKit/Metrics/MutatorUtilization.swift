@@ -28,9 +28,10 @@
 //
 //     S,  E - w,  x_k,  x_k - w        x_k = a breakpoint of G
 //
-// (clamped into [S, E - w]). With G tabulated at its breakpoints, gc(t, t+w) is two binary
-// searches, so MMU(w) costs O(n log n) for n intervals. Windows longer than the run are
-// clamped: MMU(w >= E - S) is the overall utilization.
+// (clamped into [S, E - w]). With G tabulated at its breakpoints, the candidates visited in
+// increasing order (a merge of the two sorted families) and each end of the window walking
+// the breakpoints forward, MMU(w) costs O(n) for n intervals after an O(n log n) set-up.
+// Windows longer than the run are clamped: MMU(w >= E - S) is the overall utilization.
 
 import TriColor
 import Foundation
@@ -174,22 +175,42 @@ public struct MutatorUtilization: Sendable {
     /// MMU for windows of `window` nanoseconds: the smallest mutator utilization of any
     /// window of that size inside the run, in 0...1. A window at least as long as the run
     /// gives `overall`.
+    ///
+    /// The candidate starts (the essay) are S, E - w and every x_k and x_k - w, clamped.
+    /// Both families are sorted already, so one merge visits them in increasing order, and
+    /// the window's two ends, t and t + w, only move right: each end keeps its own index
+    /// into the breakpoints, so G is interpolated without a search.
     /// - Parameter window: must be positive.
-    /// - Complexity: O(n log n) for n intervals.
+    /// - Complexity: O(n) for n intervals.
     public func minimum(window w: Int64) -> Double {
         precondition(w > 0, "MutatorUtilization: window must be positive, got \(w)")
         if w >= duration { return overall }
         let lastStart = end - w
-        var worst = gcTime(from: start, to: start + w)
+        var lo = 0, hi = 0          // times[lo] <= t < times[lo + 1]; likewise hi for t + w
+        func g(_ t: Int64, _ i: inout Int) -> Double {
+            while i + 1 < times.count && times[i + 1] <= t { i += 1 }
+            if i + 1 >= times.count { return integral[i] }
+            let span = Double(times[i + 1] - times[i])
+            return integral[i] + (integral[i + 1] - integral[i]) * Double(t - times[i]) / span
+        }
+        var worst = 0.0
         func consider(_ t: Int64) {
             let s = min(max(t, start), lastStart)
-            worst = max(worst, gcTime(from: s, to: s + w))
+            // Clamping keeps the candidates in order: max/min with constants are monotone.
+            worst = max(worst, g(s + w, &hi) - g(s, &lo))
+        }
+        consider(start)
+        var a = 0, b = 0            // next x_k, next x_k - w
+        while a < times.count || b < times.count {
+            if b < times.count && (a >= times.count || times[b] - w <= times[a]) {
+                consider(times[b] - w)
+                b += 1
+            } else {
+                consider(times[a])
+                a += 1
+            }
         }
         consider(lastStart)
-        for x in times {
-            consider(x)
-            consider(x - w)
-        }
         return max(0, (Double(w) - worst) / Double(w))
     }
 

@@ -41,7 +41,11 @@ public struct OpLatency: Sendable {
     }
 
     /// Nearest-rank percentile (ns); bucketed values report their bucket's upper edge.
-    public func percentile(_ q: Double) -> Double {
+    public func percentile(_ q: Double) -> Double { percentile(q, sortedLarge: large.sorted()) }
+
+    /// `percentile(q)` with `large` sorted by the caller, so several percentiles of one
+    /// run sort it once (a run of many goroutines can hold millions of long gaps).
+    private func percentile(_ q: Double, sortedLarge sorted: [Int64]) -> Double {
         guard count > 0 else { return 0 }
         let rank = max(1, Int((q * Double(count)).rounded(.up)))
         var seen = 0
@@ -49,7 +53,6 @@ public struct OpLatency: Sendable {
             seen += c
             if seen >= rank { return Double(i + 1) * 100 }
         }
-        let sorted = large.sorted()
         return Double(sorted[min(sorted.count - 1, rank - seen - 1)])
     }
 
@@ -58,11 +61,12 @@ public struct OpLatency: Sendable {
     /// operation was recorded.
     public func metrics(wallNS: Int64) -> [String: Double] {
         guard count > 0 else { return [:] }
-        let stalls = large.filter { $0 > 1_000_000 }
+        let sorted = large.sorted()
+        let stalls = sorted.drop { $0 <= 1_000_000 }
         let stallNS = Double(stalls.reduce(0, +))
-        let maxNS = large.max().map(Double.init) ?? percentile(1)
-        return ["op_p50_us": percentile(0.5) / 1e3, "op_p99_us": percentile(0.99) / 1e3,
-                "op_p999_us": percentile(0.999) / 1e3, "op_max_us": maxNS / 1e3,
+        let maxNS = sorted.last.map(Double.init) ?? percentile(1, sortedLarge: sorted)
+        return ["op_p50_us": percentile(0.5, sortedLarge: sorted) / 1e3, "op_p99_us": percentile(0.99, sortedLarge: sorted) / 1e3,
+                "op_p999_us": percentile(0.999, sortedLarge: sorted) / 1e3, "op_max_us": maxNS / 1e3,
                 "stall_ms": stallNS / 1e6, "gaps_over_1ms": Double(stalls.count),
                 "stall_pct": stallNS / Double(max(1, wallNS)) * 100]
     }
