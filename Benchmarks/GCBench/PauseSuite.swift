@@ -16,10 +16,10 @@ enum PauseSuite {
             liveChurn(s, live: s.quick ? 20_000 : 200_000, opsPerGoroutine: s.quick ? 20_000 : 400_000)
          }, operation: liveChurnOperation),
          HeapWorkload(suite: "pause", name: "stacks", run: { s in
-            stacks(s, goroutines: s.quick ? 200 : 2_000, opsPerGoroutine: s.quick ? 200 : 800)
+            stacks(s, goroutines: s.quick ? 200 : 2_000, opsPerGoroutine: s.quick ? 200 : 400)
          }, operation: stacksOperation),
          HeapWorkload(suite: "pause", name: "alloc-loop", run: { s in
-            allocLoop(s, live: s.quick ? 20_000 : 200_000, seconds: s.quick ? 0.3 : 1.5)
+            allocLoop(s, live: s.quick ? 20_000 : 200_000, seconds: s.quick ? 0.3 : 0.5)
          }, operation: allocLoopOperation)]
     }
 
@@ -43,7 +43,7 @@ enum PauseSuite {
         if let g = o.stackGoroutines {
             for n in [g, max(1, g / 10)] {
                 ws.append(HeapWorkload(suite: "pause", name: "stacks G=\(n)", run: { s in
-                    stacks(s, goroutines: n, opsPerGoroutine: 800)
+                    stacks(s, goroutines: n, opsPerGoroutine: 400)
                 }, operation: stacksOperation))
             }
         } else {
@@ -51,7 +51,7 @@ enum PauseSuite {
         }
         if let l = o.liveObjects {
             ws.append(HeapWorkload(suite: "pause", name: "alloc-loop L=\(l)", run: { s in
-                allocLoop(s, live: l, seconds: 1.5)
+                allocLoop(s, live: l, seconds: 0.5)
             }, operation: allocLoopOperation))
         } else {
             ws.append(heapWorkloads[2])
