@@ -246,7 +246,15 @@ public final class TriColorRuntime: @unchecked Sendable {
             startCycle(reason: .heap, onlyIfStillNeeded: true)
             return
         }
-        if backgroundCycle.load(ordering: .relaxed) { return }
+        if backgroundCycle.load(ordering: .relaxed) {
+            // A coordinator past its mark (finishing its cycle's bookkeeping) still holds the
+            // flag. Go starts the next cycle as soon as the phase is off; here the heap is
+            // already past the new trigger, so let that coordinator finish now: at P = 1 it
+            // would otherwise wait for sysmon to preempt this goroutine (10 ms), and the heap
+            // ran to 2-6x its goal meanwhile (binary-trees, gcbench). While marking, nothing.
+            if !marking.load(ordering: .relaxed) { Goroutine.yield() }
+            return
+        }
         if backgroundCycle.exchange(true, ordering: .acquiringAndReleasing) { return }
         // Borrowed, not retained: a coordinator abandoned mid-cycle (a GC failure stops the
         // program) must not keep the runtime alive.

@@ -8,9 +8,13 @@ extension ConcurrentCollector {
     /// Starts 25% of GOMAXPROCS as mark workers: `round(0.25 P)` dedicated ones, or, when
     /// that rounding is off by more than 30%, `floor(0.25 P)` dedicated plus one fractional
     /// worker that runs the remaining fraction of one P (Go's gcControllerState.startCycle).
-    /// Returns the workers' group and the fractional worker's share of one P (0: none).
-    func startWorkers() -> (group: WaitGroup, fractional: Double) {
+    /// Returns the workers' group, the fractional worker's share of one P (0: none) and the
+    /// channel the cycle closes when its mark ends, which wakes a worker sleeping off its
+    /// share (without it the cycle's end waited out that sleep, milliseconds at P = 1, and
+    /// no new cycle could start meanwhile: the heap ran to 2-3x its goal).
+    func startWorkers() -> (group: WaitGroup, fractional: Double, markDone: Channel<Void>) {
         let wg = WaitGroup()
+        let markDone = Channel<Void>(capacity: 0)
         active.store(true, ordering: .relaxed)
         let goal = 0.25 * Double(rt.scheduler.procs)
         var dedicated = Int(goal.rounded())
@@ -26,19 +30,19 @@ extension ConcurrentCollector {
         let me = Unmanaged.passUnretained(self)
         for _ in 0..<dedicated {
             wg.add(1)
-            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: nil) }; wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: nil, markDone) }; wg.done() }
         }
         if fractional > 0.001 {
             let share = fractional
             wg.add(1)
-            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: share) }; wg.done() }
+            go(prepare: { $0.isSystem = true }) { me._withUnsafeGuaranteedRef { $0.worker(share: share, markDone) }; wg.done() }
             // It wants the P from now on: until it first runs, an allocating goroutine yields
             // to it (`yieldToDueWorker`); the worker clears this while it runs.
             fractionalWakeAt.store(clock(), ordering: .relaxed)
         } else {
             fractional = 0
         }
-        return (wg, fractional)
+        return (wg, fractional, markDone)
     }
 
     /// Whether an idle P should run an idle mark worker now.
@@ -56,8 +60,8 @@ extension ConcurrentCollector {
     // MARK: Background workers (Go's gcBgMarkWorker)
 
     /// A dedicated (`share == nil`) or fractional background mark worker. Runs until the
-    /// cycle ends (`active` false).
-    func worker(share: Double?) {
+    /// cycle ends (`active` false, then `markDone` closed).
+    func worker(share: Double?, _ markDone: Channel<Void>) {
         let kind: GCCPUKind = share == nil ? .dedicated : .fractional
         var selfNS: Int64 = 0
         while active.load(ordering: .relaxed) {
@@ -68,7 +72,7 @@ extension ConcurrentCollector {
                 if selfNS >= allowed {
                     let until = Int64(Double(selfNS) / f) - sinceStart
                     fractionalWakeAt.store(clock() + max(10_000, until), ordering: .relaxed)
-                    Goroutine.sleep(nanoseconds: max(10_000, until))
+                    sleep(nanoseconds: max(10_000, until), unless: markDone)
                     fractionalWakeAt.store(.max, ordering: .relaxed)
                     continue
                 }
@@ -87,6 +91,17 @@ extension ConcurrentCollector {
                 Goroutine.safePoint()
             }
         }
+    }
+
+    /// Sleeps `ns` on the scheduler clock, or until the mark ends (`markDone` closed), as
+    /// Go's workers park on a note that mark termination wakes.
+    private func sleep(nanoseconds ns: Int64, unless markDone: Channel<Void>) {
+        let timer = GoTimer(after: .nanoseconds(ns))
+        Select.run { s in
+            s.receive(from: timer.C) { _ in }
+            s.receive(from: markDone) { _ in }
+        }
+        _ = timer.stop()
     }
 
     /// One burst of a background worker: drains in small steps until the work runs out or

@@ -202,6 +202,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         let marked = engine.liveBytes
         let heapEnd = heapAtMarkEnd
         rt.eventLog.record(GCEvent(kind: .mark, name: "mark (\(kind))", start: t1, end: t2))
+        workers.markDone.close()
         workers.group.wait()
         return GCCycleRecord(
             cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
