@@ -25,10 +25,11 @@
 //     bumps, so a WeakRef whose entry was freed and reused reads nil, as Go's handle
 //     reads nil once its object is gone; it never sees the entry's new target.
 // A program that makes and drops weak references to short-lived objects therefore keeps
-// the table at the number of such objects alive at once (WeakRefTests shows 100,000
-// made and dropped in a table that stays under 2,000 entries). What we simplified: an
-// entry whose target stays alive stays too, even if no WeakRef to it is held (as Go's
-// special stays with its object); it is one table entry, freed with the object.
+// the table at the number of such objects alive at once (WeakRefTests: 100,000 made and
+// dropped, a collection every 2,000, end with a table of 2,001 entries under each
+// collector). What we simplified: an entry whose target stays alive stays too, even if no
+// WeakRef to it is held (as Go's special stays with its object); it is one table entry,
+// freed with the object.
 //
 // The invariant each collector needs: a weak load copies a pointer from a non-root onto a
 // stack with no barrier, so while marking it must shade the target (Go's
@@ -37,7 +38,7 @@
 //     marking began is white and stays white unless shaded. A goroutine whose stack is
 //     already black that weak-loads it and stores it in a slot or into a black object
 //     (hybrid shades the new pointer only from a grey stack) would hide it: mark
-//     termination clears the weak word and the sweep frees an object the goroutine still
+//     termination clears the weak entry and the sweep frees an object the goroutine still
 //     uses. Shading at the load puts it in the snapshot.
 //   - insertion (Dijkstra) re-scans every stack at mark termination, which would find it;
 //     the shade costs it nothing and keeps one rule for all.
