@@ -161,7 +161,7 @@ import Testing
         try rt.run {
             let ch = rt.makeChannel(capacity: 0)
             let quit = Channel<Void>(capacity: 0)
-            let done = Channel<Void>(capacity: 3)
+            let done = Channel<String>(capacity: 3)       // each sender's chosen case
             for v in 1...3 {
                 rt.go(carrying: []) { _ in
                     let s = Self.node(rt, t, Int64(v))
@@ -170,8 +170,7 @@ import Testing
                         rt[s] = nil                       // only the select's word holds it now
                         $0.receive(from: quit) { _ in "quit" }
                     }
-                    chosen.value.append(which)
-                    done.send(())
+                    done.send(which)
                 }
             }
             var spins = 0
@@ -186,7 +185,7 @@ import Testing
                 #expect(rt.heap.validate(rt[r]) == nil)
                 got.append(rt.loadScalar(rt[r], at: 0, as: Int64.self))
             }
-            for _ in 0..<3 { _ = done.receive() }
+            for _ in 0..<3 { chosen.value.append(done.receive()!) }
             #expect(got.sorted() == [1, 2, 3])
             #expect(ch.senders.inUse == 0)
         }
