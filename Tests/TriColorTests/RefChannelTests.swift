@@ -149,18 +149,109 @@ import Testing
         }
     }
 
-    @Test func selectSendOnAnUnbufferedChannelIsAMisuse() throws {
+    /// Go's select send on an unbuffered channel: the case parks as a waiter until a
+    /// receiver takes it, the Ref rooted in its sender word only (the sender cleared its
+    /// slot while building the select) through a collection with the checkmark on; after
+    /// the receive the word is back in the pool.
+    @Test(arguments: CollectorKind.safe, [1, 2])
+    func aSelectSendCaseOnAnUnbufferedChannelParksUntilAReceiverTakesIt(collector: CollectorKind, procs: Int) throws {
+        let rt = try smallRuntime(collector, procs: procs)
+        let t = rt.registerType(name: "Node", pointerFields: 1, scalarBytes: 8)
+        let chosen = Box<[String]>([])
+        try rt.run {
+            let ch = rt.makeChannel(capacity: 0)
+            let quit = Channel<Void>(capacity: 0)
+            let done = Channel<String>(capacity: 3)       // each sender's chosen case
+            for v in 1...3 {
+                rt.go(carrying: []) { _ in
+                    let s = Self.node(rt, t, Int64(v))
+                    let which: String = Select.run {
+                        $0.send(from: s, to: ch) { "sent" }
+                        rt[s] = nil                       // only the select's word holds it now
+                        $0.receive(from: quit) { _ in "quit" }
+                    }
+                    done.send(which)
+                }
+            }
+            var spins = 0
+            while ch.senders.inUse < 3 && spins < 10_000 { spins += 1; Goroutine.yield() }
+            #expect(ch.senders.inUse == 3)                // three sends parked, one word each
+            rt.collect()                                  // checkmark: the parked Refs are rooted
+            rt.withFrame { for _ in 0..<64 { _ = rt.allocSlot(t) } }   // reuse anything freed
+            let r = rt.push(nil)
+            var got: [Int64] = []
+            for _ in 0..<3 {
+                #expect(ch.receive(into: r))
+                #expect(rt.heap.validate(rt[r]) == nil)
+                got.append(rt.loadScalar(rt[r], at: 0, as: Int64.self))
+            }
+            for _ in 0..<3 { chosen.value.append(done.receive()!) }
+            #expect(got.sorted() == [1, 2, 3])
+            #expect(ch.senders.inUse == 0)
+        }
+        #expect(chosen.value == ["sent", "sent", "sent"])
+    }
+
+    /// A select send case on an unbuffered channel pairs with a receiver already parked;
+    /// with no receiver, another ready case or the default runs and the word goes back.
+    @Test(arguments: CollectorKind.safe)
+    func aSelectSendCaseOnAnUnbufferedChannelPairsWithAParkedReceiverOrGivesWay(collector: CollectorKind) throws {
+        let rt = try smallRuntime(collector)
+        let t = rt.registerType(name: "Node", pointerFields: 1, scalarBytes: 8)
+        let got = Box<Int64>(0)
+        try rt.run {
+            let ch = rt.makeChannel(capacity: 0)
+            let s = Self.node(rt, t, 11)
+            let idle: String = Select.run {
+                $0.send(from: s, to: ch) { "sent" }
+                $0.otherwise { "default" }
+            }
+            #expect(idle == "default" && ch.senders.inUse == 0)
+            let other = Channel<Int>(capacity: 1)
+            other.send(1)
+            let picked: String = Select.run {
+                $0.send(from: s, to: ch) { "sent" }
+                $0.receive(from: other) { _ in "other" }
+            }
+            #expect(picked == "other" && ch.senders.inUse == 0)
+            let done = Channel<Void>(capacity: 1)
+            rt.go(carrying: []) { _ in
+                let v = rt.push(nil)
+                if ch.receive(into: v) { got.value = rt.loadScalar(rt[v], at: 0, as: Int64.self) }
+                done.send(())
+            }
+            for _ in 0..<20 { Goroutine.yield() }          // the receiver parks
+            rt.collect()
+            let sent: String = Select.run {
+                $0.send(from: s, to: ch) { "sent" }
+                $0.otherwise { "default" }
+            }
+            _ = done.receive()
+            #expect(sent == "sent")
+            #expect(ch.senders.inUse == 0)
+        }
+        #expect(got.value == 11)
+    }
+
+    /// A send case's slot is read on the calling goroutine: another goroutine's slot is a
+    /// misuse naming both goroutines, as for every slot use.
+    @Test func aSelectSendFromAnotherGoroutinesSlotIsAMisuse() throws {
         let rt = try smallRuntime()
         let t = rt.registerType(name: "Node", pointerFields: 1)
         let message = panicMessage(rt) {
             let ch = rt.makeChannel(capacity: 0)
             let s = rt.allocSlot(t)
-            Select.run {
-                $0.send(from: s, to: ch)
-                $0.otherwise {}
+            let done = Channel<Void>(capacity: 1)
+            rt.go(carrying: []) { _ in
+                Select.run {
+                    $0.send(from: s, to: ch)
+                    $0.otherwise {}
+                }
+                done.send(())
             }
+            _ = done.receive()
         }
         let text = try #require(message)
-        #expect(text.contains("Select send case on an unbuffered RefChannel"), "\(text)")
+        #expect(text.contains("used by goroutine"), "\(text)")
     }
 }

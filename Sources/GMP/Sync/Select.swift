@@ -65,6 +65,16 @@ public struct SelectBuilder<R> {
         cases.append(SendCase(channel, value, handler))
     }
 
+    /// A send case whose `notChosen` runs (after every channel is unlocked, before the
+    /// chosen handler) when the select completes another case or its default: for a value
+    /// that owns something until a receiver takes it (a RefChannel's rooted word).
+    package mutating func send<T>(_ value: T, to channel: Channel<T>, notChosen: @escaping () -> Void,
+                                  _ handler: @escaping () -> R) {
+        let c = SendCase(channel, value, handler)
+        c.notChosen = notChosen
+        cases.append(c)
+    }
+
     /// The default case (Go's `default:`): run when no other case is ready.
     public mutating func otherwise(_ handler: @escaping () -> R) {
         otherwiseHandler = handler
@@ -93,11 +103,13 @@ public struct SelectBuilder<R> {
         for i in order {
             if cases[i].pollLocked() {
                 for l in locks.reversed() { tc_lock_release(l) }
+                abandonAll(but: i)
                 return cases[i].fire(success: cases[i].polledSuccess)
             }
         }
         if let h = otherwiseHandler {
             for l in locks.reversed() { tc_lock_release(l) }
+            abandonAll(but: -1)
             return h()
         }
         let waiters = UnsafeMutablePointer<Waiter>.allocate(capacity: cases.count)
@@ -117,7 +129,13 @@ public struct SelectBuilder<R> {
         for l in locks.reversed() { tc_lock_release(l) }
         precondition(winner >= 0, "select: goroutine \(g.id) woke with no case fired")
         let ok = waiters[winner].success
+        abandonAll(but: winner)
         return cases[winner].fire(success: ok)
+    }
+
+    /// Tells every case but `winner` that it did not happen. No lock held.
+    private func abandonAll(but winner: Int) {
+        for (i, c) in cases.enumerated() where i != winner { c.notChosen?() }
     }
 }
 
@@ -132,6 +150,8 @@ extension SelectBuilder where R == Void {
 class SelectCaseBox<R> {
     var lockPtr: UnsafeMutablePointer<tc_lock> { fatalError("abstract") }
     var polledSuccess = true
+    /// Run when the select completes another case (SelectBuilder.send(_:to:notChosen:_:)).
+    var notChosen: (() -> Void)?
     /// With every lock held: completes the case now if it can (and then must NOT unlock).
     func pollLocked() -> Bool { fatalError("abstract") }
     func enqueueLocked(_ w: UnsafeMutablePointer<Waiter>) { fatalError("abstract") }

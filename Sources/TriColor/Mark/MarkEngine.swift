@@ -209,6 +209,38 @@ final class MarkEngine: @unchecked Sendable {
         }
     }
 
+    /// Shades every pointer field of `r` but not `r` itself (an object with a finalizer:
+    /// Go's markrootSpans; Runtime/Finalizers.swift). Returns how many turned grey. Safe
+    /// beside mutators: a field written after it is read is the barrier's, as in any scan.
+    @discardableResult
+    func shadeReferents(of r: Ref, into gcw: GCWork) -> Int {
+        let n = ObjectHeader.pointerFields(heap.header(r))
+        var greyed = 0
+        for f in 0..<n {
+            let v = heap.fieldSlot(r, f).load()
+            if v.isNil { continue }
+            let ok = markers == .exclusive ? shade(v, &gcw.grey, ExclusiveBits.self)
+                                           : shade(v, &gcw.grey, ConcurrentBits.self)
+            guard let ok else { badField(r, f, v, nil) }
+            if ok { greyed += 1 }
+        }
+        gcw.publishLocalCount()
+        return greyed
+    }
+
+    /// Sets `r`'s mark bit without queueing or scanning it, counted live like a scanned
+    /// object (an object queued for its finalizer at mark termination, whose referents are
+    /// already marked: what Go's sweeper does for it). World stopped.
+    func markWithoutScan(_ r: Ref) {
+        guard let s = heap.spanOf(r.offset) else { return }
+        let i = s.pointee.objectIndex(r.offset)
+        let newly = markers == .exclusive ? ExclusiveBits.setMarked(s, i) : ConcurrentBits.setMarked(s, i)
+        if newly {
+            markedBytes.add(heap.objectSize(heap.header(r)), ordering: .relaxed)
+            markedObjects.add(1, ordering: .relaxed)
+        }
+    }
+
     /// Greys non-nil `r` if it is white, pushing it on `grey`. Returns whether it turned
     /// grey, or nil if `r` is not in an in-use span (the caller reports where it came from).
     @inline(__always)

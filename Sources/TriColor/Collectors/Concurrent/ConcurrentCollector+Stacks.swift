@@ -44,8 +44,11 @@ extension ConcurrentCollector {
             // parent (`.idle`: roots, colour and `isSystem` not yet published by
             // Scheduler.publish's release store) is skipped. One created while marking is
             // black from the start; one created before the mark began was published then.
+            // System goroutines hold no Refs, except the finalizer goroutine (a finalizer's
+            // body runs there), which is scanned like a user goroutine.
             let st = g.currentStatus
-            if st == .idle || st == .dead || g.isSystem || isStackBlack(g) { continue }
+            if st == .idle || st == .dead || isStackBlack(g) { continue }
+            if g.isSystem && !rt.finalizers.isFinalizerGoroutine(g) { continue }
             let t0 = nanotime()
             if g === me {
                 scanStack(g, rt.perP().gcw)

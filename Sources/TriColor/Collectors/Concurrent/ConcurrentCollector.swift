@@ -42,7 +42,8 @@
 //   1. STW sweep termination: flush allocation caches, finish the last sweep (every object
 //      white), cycle += 1, every stack grey, shade the globals, (Yuasa) scan all stacks,
 //      enable the write barrier and allocate-black.
-//   2. Concurrent mark: mark-worker goroutines (25% of GOMAXPROCS: dedicated workers, plus a
+//   2. Concurrent mark: the coordinator shades what objects with finalizers reach (Go's
+//      markrootSpans; Runtime/Finalizers.swift); mark-worker goroutines (25% of GOMAXPROCS: dedicated workers, plus a
 //      fractional worker when rounding is off by more than 30%) drain grey objects, idle Ps
 //      run idle workers, and allocating goroutines pay paced assists
 //      (+Pacing, +Workers, +Assist); the coordinator marks nothing itself: it scans stacks as
@@ -51,8 +52,9 @@
 //      write-barrier buffer and local work; if that produced work, restart the world and go
 //      back to 2 (Go uses a ragged forEachP flush here; we flush with the world stopped).
 //   4. STW mark termination: (Dijkstra) re-scan every stack and drain; clear weak references
-//      to unmarked objects, queue and shade unmarked finalizable objects and drain again
-//      (Runtime/WeakRefs.swift, Finalizers.swift); checkmark at check level cheap+; disable
+//      to unmarked objects, queue unmarked finalizable objects and set their own mark bits
+//      (their referents were marked in 2: no drain; Runtime/WeakRefs.swift, Finalizers.swift);
+//      checkmark at check level cheap+; disable
 //      the barrier; flush caches; start the sweep; set the next goal.
 //   5. Concurrent sweep (lazy + background sweeper), as for markSweep.
 //
@@ -161,6 +163,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
 
         // 2. Concurrent mark.
         let workers = startWorkers()
+        if rt.finalizers.shadeReferentsWhileMarking { shadeFinalizerReferents(of: rt.finalizers.registeredObjects()) }
         switch plan.stacks {
         case .concurrentThenRescan, .concurrentOnce, .blackenEach:
             scanStacksConcurrently()
@@ -234,6 +237,22 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         rt.marking.store(true, ordering: .relaxed)
     }
 
+    /// Shades what each of `objects` (objects with finalizers) reaches, not the objects
+    /// (Go's markrootSpans; Runtime/Finalizers.swift step 1), on this P, on the system
+    /// stack, with a safe point between batches.
+    func shadeFinalizerReferents(of objects: [Ref]) {
+        var i = 0
+        while i < objects.count {
+            let batch = objects[i..<min(i + 256, objects.count)]
+            Goroutine.onSystemStack { () -> Void in
+                let gcw = rt.perP().gcw
+                for r in batch { engine.shadeReferents(of: r, into: gcw) }
+            }
+            i += batch.count
+            if i < objects.count { Goroutine.safePoint() }
+        }
+    }
+
     /// What the mark measured, for the pacer. World stopped, after finishMark.
     private func measurement(marked: Int, heapStart: Int, markNS: Int64) -> MarkMeasurement {
         let cpu = rt.cpu.snapshot(sweepNS: 0)
@@ -262,8 +281,10 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         Goroutine.onSystemStack {
             markRemaining()
             let gcw = rt.perP().gcw
-            let shade = { (r: Ref) in self.engine.shadeRoot(r, into: gcw, from: "an object queued for its finalizer") }
-            if rt.weakAndFinalizersAtMarkTermination(shade: shade) { engine.drainAll(gcw) }
+            if rt.weakAndFinalizersAtMarkTermination(markObject: { self.engine.markWithoutScan($0) },
+                                                     shadeReferents: { self.engine.shadeReferents(of: $0, into: gcw) }) {
+                engine.drainAll(gcw)
+            }
         }
         let violations = verifyMark()
         collectBarrierCounters()

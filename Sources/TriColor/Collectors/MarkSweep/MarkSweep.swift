@@ -132,11 +132,13 @@ public final class MarkSweep: @unchecked Sendable {
         }
     }
 
-    /// Shades an object the runtime queued for its finalizer at mark termination (drain
-    /// again afterwards).
-    func shadeQueuedForFinalizer(_ r: Ref) {
-        engine.shadeRoot(r, into: work, from: "an object queued for its finalizer")
-    }
+    /// Shades the referents of an object with a finalizer, not the object (drain
+    /// afterwards). Returns how many turned grey.
+    @discardableResult
+    func shadeFinalizerReferents(of r: Ref) -> Int { engine.shadeReferents(of: r, into: work) }
+
+    /// Marks an object queued for its finalizer at mark termination, without a scan.
+    func markQueuedForFinalizer(_ r: Ref) { engine.markWithoutScan(r) }
 
     /// Phase 3: scans grey objects until none is left or `budget` objects
     /// were scanned.

@@ -8,8 +8,11 @@
 //      cycle's sweep, so every mark bit is clear: every object is white.
 //   3. Mark: shade every root (each goroutine's stack slots and the globals), then drain
 //      the grey stack: pop an object (it becomes black), shade its fields.
+//   3a. With the roots, the referents of every object with a finalizer are shaded (not
+//      the object: Go's markrootSpans; Runtime/Finalizers.swift).
 //   4. Mark termination: weak references to unmarked objects are cleared and unmarked
-//      objects with finalizers are queued and marked again (Runtime/Finalizers.swift);
+//      objects with finalizers are queued and their own mark bits set, without a scan
+//      (what Go's sweeper does; Runtime/Finalizers.swift);
 //      optional checkmark (an independent second mark that reports any
 //      reachable object the mark missed, with its path); flip sweepgen so every span
 //      "needs sweeping"; set the next heap goal from the marked bytes.
@@ -48,11 +51,15 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
             let t1 = nanotime()
             let roots = GoroutineRoots(scheduler: sched, extra: rt.extraRoots)
             marker.markRoots(roots)
+            if rt.finalizers.shadeReferentsWhileMarking {
+                for r in rt.finalizers.registeredObjects() { marker.shadeFinalizerReferents(of: r) }
+            }
             marker.drain()
-            if rt.weakAndFinalizersAtMarkTermination(shade: { marker.shadeQueuedForFinalizer($0) }) {
+            let t2 = nanotime()
+            if rt.weakAndFinalizersAtMarkTermination(markObject: { marker.markQueuedForFinalizer($0) },
+                                                     shadeReferents: { marker.shadeFinalizerReferents(of: $0) }) {
                 marker.drain()
             }
-            let t2 = nanotime()
             let heapEnd = rt.heap.heapLiveBytes
             var m = MarkMeasurement()
             m.stackScan = roots.slotCount() * 8
