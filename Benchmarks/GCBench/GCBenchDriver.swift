@@ -62,6 +62,8 @@ public enum GCBenchDriver {
     /// (0). Bad arguments print the usage on standard error and exit with status 2; a file
     /// that cannot be written exits with status 1.
     public static func run(_ arguments: [String]) -> Int32 {
+        // The child process of net/echo's child-clients form (NetSuite.swift), not an option.
+        if arguments.first == NetSuite.clientFlag { return NetSuite.clientMain(Array(arguments.dropFirst())) }
         let opts = Options.parseOrExit(arguments,
                                        suites: Suites.all.map(\.name), workloads: Suites.all.flatMap(\.workloads))
         warnDebug()

@@ -26,8 +26,12 @@ import TriColor
 /// Metrics: `kreq_per_s`, and the request latency (client write to the reply's last byte,
 /// including the wait behind other connections' requests) as `req_p50/p99/p999_us`; the
 /// op/stall columns time the same requests; MMU and pauses come from the runtime's events
-/// as in the other heap suites. Each run serves `requests` requests in all, so the default
-/// run costs a fraction of a second per row.
+/// as in the other heap suites. What the slow requests were made of goes to the JSON/CSV
+/// (GCBenchKit's TailAttribution): per GC event kind, the mean GC time inside a request,
+/// over the requests at or above the p99 (`tail_<kind>_us`) and over all (`all_<kind>_us`),
+/// the tail's mean latency (`tail_req_us`) and the share of it that overlapped a cycle
+/// (`tail_in_cycle_pct`). Each run serves `requests` requests in all, so the default run
+/// costs a fraction of a second per row.
 enum NetServer {
     static let clients = 8
     static let buckets = 1024
@@ -151,6 +155,7 @@ enum NetServer {
         let t = Types(rt)
         let window = Window()
         let log = LatencyLog()
+        let intervals = Mutex<[Range<Int64>]>([])
         let done = Atomic<Int>(0)
         do {
             try rt.run {
@@ -179,6 +184,8 @@ enum NetServer {
                 runGoroutines(clients) { k in
                     let c = conns[k]
                     var lat = OpLatency()
+                    var mine: [Range<Int64>] = []
+                    mine.reserveCapacity(requests / clients)
                     var rng = SplitMix64(seed: UInt64(k + 1))
                     let req = UnsafeMutableRawBufferPointer.allocate(byteCount: requestBytes, alignment: 8)
                     let reply = UnsafeMutableRawBufferPointer.allocate(byteCount: bodyBytes, alignment: 8)
@@ -194,11 +201,14 @@ enum NetServer {
                             try c.write(UnsafeRawBufferPointer(req))
                             guard try readFull(c, reply) else { fatalError("net/server: the server closed connection \(k)") }
                         } catch { fatalError("net/server: client \(k): \(error)") }
-                        lat.record(nanotime() - t0)
+                        let t1 = nanotime()
+                        lat.record(t1 - t0)
+                        mine.append(t0..<t1)
                         precondition(reply.load(fromByteOffset: 0, as: UInt64.self) == id, "net/server: reply for another session")
                         done.add(1, ordering: .relaxed)
                     }
                     log.add(lat)
+                    intervals.withLock { $0 += mine }
                 }
                 window.finish(rt)
                 for c in conns { try c.close() }
@@ -208,11 +218,13 @@ enum NetServer {
         } catch { fatalError("gcbench: net/server failed: \(error)") }
         let lat = log.value
         let secs = Double(window.end - window.start) / 1e9
-        return HeapRun(rt: rt, window: window, extra: [
+        var extra = [
             "kreq_per_s": Double(done.load(ordering: .relaxed)) / secs / 1e3,
             "req_p50_us": lat.percentile(0.50) / 1e3, "req_p99_us": lat.percentile(0.99) / 1e3,
             "req_p999_us": lat.percentile(0.999) / 1e3,
-        ], latency: lat)
+        ]
+        extra.merge(TailAttribution(requests: intervals.withLock { $0 }, events: rt.events).metrics) { _, new in new }
+        return HeapRun(rt: rt, window: window, extra: extra, latency: lat)
     }
 
     /// The server rows: every collector (HeapBench), then at each procs a GOGC=off row

@@ -95,4 +95,25 @@ import TriColor
         #expect(text.contains("echo-c10000 procs 1 skipped"), "\(text)")
         #expect(text.contains("raised only to 1000"), "\(text)")
     }
+
+    /// When the open-file limit cannot hold both ends of an echo run's connections but can
+    /// hold one end, the clients run in a child gcbench (`--net-echo-client`): the row says
+    /// so and carries the child's measured rates and the server process's thread count with
+    /// every connection open. Here echo-c100 under `ulimit -n 200` (in-process needs 264).
+    @Test func echoWithClientsInAChildProcess() throws {
+        let (report, text) = try gcbench(["--suite", "net", "--workload", "echo-c100", "--procs", "1",
+                                          "--quick", "--repeat", "1"], openFileLimit: 200)
+        let runs = report.runs.filter { $0.workload == "echo-c100" }
+        #expect(runs.count == 1)
+        for r in runs {
+            #expect((r.metrics["roundtrips_per_s"] ?? 0) > 0, "\(r.metrics)")
+            let p50 = r.metrics["rtt_p50_us"] ?? 0, p99 = r.metrics["rtt_p99_us"] ?? 0
+            #expect(p50 > 0 && p99 >= p50, "\(r.metrics)")
+            // 100 connections on one P are served by a handful of threads, whichever process.
+            let threads = try #require(r.metrics["threads"], "\(r.metrics)")
+            #expect(threads >= 1 && threads <= 16, "\(r.metrics)")
+            #expect((r.metrics["client_threads"] ?? 0) >= 1, "\(r.metrics)")
+        }
+        #expect(text.contains("echo-c100 procs 1: clients in a child process"), "\(text)")
+    }
 }
