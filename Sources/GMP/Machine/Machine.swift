@@ -186,6 +186,8 @@ import Synchronization
         case .park(let l):
             g.casStatus(from: .running, to: .waiting)
             if let l { tc_lock_release(l) }
+        case .exit:
+            schedU._withUnsafeGuaranteedRef { $0.goexit0(g, self) }
         default:
             finishSwitchSlow(g, action)
         }
