@@ -51,7 +51,8 @@ public final class Goroutine: @unchecked Sendable {
 
     /// The next goroutine on the global run queue (nil: last or not queued). Protected by
     /// the scheduler's `lock`, except while `runqputslow` links a batch it has taken out of
-    /// a ring and no one else can see.
+    /// a ring and no one else can see. A dead goroutine on its P's free list
+    /// (`Processor.gFree`, as in Go's gList) is linked through it too, owned by that P.
     var schedlink: GoroutineRef? = nil
 
     /// Set by sysmon or the world-stopper; checked at safe points (relaxed: a hint that is
