@@ -18,7 +18,9 @@ import Synchronization
 public final class Goroutine: @unchecked Sendable {
     /// Goroutine id, unique within its scheduler (Go's goid). Written by `newGoroutine` when
     /// the goroutine is created or reused, before any other thread can see it; read freely.
-    public internal(set) var id: Int64 = 0
+    /// `@exclusivity(unchecked)`: that rule keeps writes apart from reads, and g0 reads it
+    /// on every switch, where the dynamic check cost more than the read.
+    @exclusivity(unchecked) public internal(set) var id: Int64 = 0
 
     /// Status word (Go's atomicstatus): a `GStatus`, plus `GStatus.scanBit` while a
     /// collector owns the stack. Changed through `casStatus` / `setStatus` (and the scan-bit
@@ -49,7 +51,8 @@ public final class Goroutine: @unchecked Sendable {
 
     /// The next goroutine on the global run queue (nil: last or not queued). Protected by
     /// the scheduler's `lock`, except while `runqputslow` links a batch it has taken out of
-    /// a ring and no one else can see.
+    /// a ring and no one else can see. A dead goroutine on its P's free list
+    /// (`Processor.gFree`, as in Go's gList) is linked through it too, owned by that P.
     var schedlink: GoroutineRef? = nil
 
     /// Set by sysmon or the world-stopper; checked at safe points (relaxed: a hint that is
@@ -62,8 +65,9 @@ public final class Goroutine: @unchecked Sendable {
 
     /// Why it is waiting (diagnostics, deadlock reports). Written by the goroutine itself
     /// before parking and after waking (reset by `newGoroutine`); read racily by
-    /// `goroutineReport`, a diagnostic.
-    public internal(set) var waitReason: WaitReason = .none
+    /// `goroutineReport`, a diagnostic. `@exclusivity(unchecked)`: written on every park and
+    /// spawn, and the only reader is that racy diagnostic.
+    @exclusivity(unchecked) public internal(set) var waitReason: WaitReason = .none
 
     /// Select wake-up arbitration (Go's g.selectDone): 0 open, 1 taken. Acquire/release.
     let selectDone = Atomic<UInt32>(0)
@@ -114,7 +118,8 @@ public final class Goroutine: @unchecked Sendable {
     @exclusivity(unchecked) public var isSystem = false
 
     /// A slot for a collector's per-goroutine object (same ownership rules as `roots`).
-    public var collectorData: AnyObject?
+    /// `@exclusivity(unchecked)` like `collectorWord`: spawn and exit test it every time.
+    @exclusivity(unchecked) public var collectorData: AnyObject?
 
     init(sched: Scheduler) {
         self.schedU = Unmanaged.passUnretained(sched)

@@ -160,7 +160,7 @@ import Synchronization
     private func execute(_ g: Goroutine, inheritTime: Bool) {
         beginRun(g, inheritTime: inheritTime)
         let st = g.stack.unsafelyUnwrapped
-        let traced = sched.tracing
+        let traced = schedU._withUnsafeGuaranteedRef { $0.tracing }
         let t0 = traced ? nanotime() : 0
         tc_tls_set_g(g.ref.raw, g.id, st.guardLo, st.lo)
         tc_switch(g0, g.context)
@@ -186,6 +186,8 @@ import Synchronization
         case .park(let l):
             g.casStatus(from: .running, to: .waiting)
             if let l { tc_lock_release(l) }
+        case .exit:
+            schedU._withUnsafeGuaranteedRef { $0.goexit0(g, self) }
         default:
             finishSwitchSlow(g, action)
         }

@@ -52,8 +52,12 @@ public final class Processor: @unchecked Sendable {
     /// Idle-P list link; protected by the scheduler lock.
     unowned(unsafe) var link: Processor?
 
-    /// Dead goroutines ready for reuse, with their stacks; owner only.
-    var gFree: [GoroutineRef] = []
+    /// Dead goroutines ready for reuse, with their stacks (Go's p.gFree): a stack linked
+    /// through `Goroutine.schedlink` (nil: empty), and its length. Owner only. A list, not
+    /// an Array: spawn and exit touch it every time, and an Array paid a uniqueness check
+    /// and a dynamic exclusivity check per push and pop.
+    private(set) var gFree: GoroutineRef? = nil
+    private(set) var gFreeCount = 0
     /// Goroutine ids reserved for this P, `goidCache..<goidCacheEnd` (Go's goidcache);
     /// owner only.
     var goidCache: Int64 = 0
@@ -93,6 +97,26 @@ public final class Processor: @unchecked Sendable {
     deinit {
         runq.deallocate()
         localStorageRaw.deallocate()
+    }
+
+    /// Pushes the dead goroutine `g` on `gFree`. Owner only.
+    @inline(__always)
+    func gFreePush(_ g: GoroutineRef) {
+        g.withGoroutine { $0.schedlink = gFree }
+        gFree = g
+        gFreeCount += 1
+    }
+
+    /// Pops the goroutine freed last from `gFree`. Owner only.
+    @inline(__always)
+    func gFreePop() -> GoroutineRef? {
+        guard let g = gFree else { return nil }
+        gFree = g.withGoroutine { g in
+            defer { g.schedlink = nil }
+            return g.schedlink
+        }
+        gFreeCount -= 1
+        return g
     }
 
     var currentStatus: PStatus { PStatus(rawValue: status.load(ordering: .acquiring)) ?? .dead }

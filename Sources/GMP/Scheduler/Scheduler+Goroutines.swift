@@ -104,13 +104,13 @@ extension Scheduler {
     /// A dead goroutine (with its stack) from `p`'s free list, refilled from the global one
     /// in batches (Go's gfget), or a new goroutine without a stack. Runs on the M holding `p`.
     private func gfget(_ p: Processor) -> GoroutineRef {
-        if p.gFree.isEmpty && gFreeGlobalCount.load(ordering: .relaxed) > 0 {
+        if p.gFree == nil && gFreeGlobalCount.load(ordering: .relaxed) > 0 {
             allgLock.withLock {
-                while p.gFree.count < 32, let g = gFreeGlobal.popLast() { p.gFree.append(g) }
+                while p.gFreeCount < 32, let g = gFreeGlobal.popLast() { p.gFreePush(g) }
                 gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
             }
         }
-        if let g = p.gFree.popLast() { return g }
+        if let g = p.gFreePop() { return g }
         return newG()
     }
 
@@ -143,10 +143,10 @@ extension Scheduler {
         }
         if let pU = m.pU {
             pU._withUnsafeGuaranteedRef { p in
-                p.gFree.append(g.ref)
-                if p.gFree.count > 64 {
+                p.gFreePush(g.ref)
+                if p.gFreeCount > 64 {
                     allgLock.withLock {
-                        while p.gFree.count > 32 { gFreeGlobal.append(p.gFree.removeLast()) }
+                        while p.gFreeCount > 32 { gFreeGlobal.append(p.gFreePop().unsafelyUnwrapped) }
                         gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
                     }
                 }

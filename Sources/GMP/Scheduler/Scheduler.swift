@@ -134,7 +134,9 @@ public final class Scheduler: @unchecked Sendable {
     /// The netpoller, created on first network use (Net/Netpoller.swift); its own locks.
     let net = NetpollState()
     /// Hooks a layer above (the collector) installs before `run`; read-only after.
-    public var hooks = SchedulerHooks()
+    /// `@exclusivity(unchecked)`: that rule keeps the writes apart from the reads, and g0
+    /// reads `tracing` on every switch and `onSpawn` on every spawn.
+    @exclusivity(unchecked) public var hooks = SchedulerHooks()
     /// Whether `hooks.onRunSlice` is set (read on every switch).
     var tracing: Bool { hooks.tracingFlag }
 
