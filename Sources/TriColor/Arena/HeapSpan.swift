@@ -19,7 +19,8 @@
 //   - `checkmarkBits`: used only by the checkmark verification pass.
 // Mark, grey and checkmark words are atomics: concurrent markers, write
 // barriers and the checks read and set them while mutators run (relaxed
-// RMWs); a marker with the world stopped uses the SingleMarker variants, a
+// RMWs); a marker with the world stopped, or a concurrent marker with one P
+// (Markers.oneP, MarkEngine.swift), uses the SingleMarker variants, a
 // plain load and store. allocBits are plain words owned by whoever owns the span.
 //
 // Ownership (who may touch the mutable fields):
@@ -162,8 +163,9 @@ extension HeapSpan {
     }
 
     // Single-marker variants (a stop-the-world mark with one marking thread, e.g.
-    // MarkSweep): a relaxed load and store instead of a locked read-modify-write. Only
-    // correct when no other thread touches the span's mark or grey bits meanwhile.
+    // MarkSweep, or a concurrent mark whose markers all run on the only P): a relaxed
+    // load and store instead of a locked read-modify-write. Only correct when no other
+    // thread touches the span's mark or grey bits meanwhile.
 
     /// `setMarked` for the only marker: returns `true` if the bit was clear.
     @inlinable @inline(__always)

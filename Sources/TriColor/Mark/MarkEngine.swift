@@ -25,7 +25,17 @@
 //     recorded what the marker could miss). A local stack past twice GCWork.flushAt gives
 //     half to the WorkPool, and a drain gives half away every 64 objects when the pool is
 //     empty (Go's gcWork.balance), so idle workers find work.
-// Both are the same loop, specialised at compile time (`MarkBits`).
+//   - oneP: a concurrent mark with one P (GOMAXPROCS=1). Workers, assists, barriers and
+//     mutators still interleave, but only at safe points and only on the one P: marking
+//     code runs only on a goroutine that holds a P (or with the world stopped), so two
+//     markers never touch a bitmap word at the same time, and handing the P to another M
+//     orders one holder's writes before the next one's reads. The drain then sets and
+//     clears bits with a plain load and store, as exclusive does. That is most of what a
+//     scan costs beside the cache miss: a profile of pause/alloc-loop at procs 1 put 40% of
+//     the drain's samples on its three locked RMWs per object (set mark, set grey, clear
+//     grey). Go pays one (atomic.Or8 of the mark bit; it has no grey bit: grey is "marked
+//     and queued"), at every GOMAXPROCS; with one P we can pay none.
+// All are the same loop, specialised at compile time (`MarkBits`).
 //
 // The drain keeps a small FIFO between the grey stack and the scan: an object's header is
 // loaded when it enters the FIFO and used eight objects later, so several cache misses are
@@ -46,6 +56,14 @@ enum Markers: Sendable {
     case exclusive
     /// Many markers beside running mutators.
     case concurrent
+    /// Markers beside running mutators, all on the only P: one at a time (see above).
+    case oneP
+
+    /// The markers for a runtime: `exclusive` for a stop-the-world collector, else
+    /// `oneP` with one P, `concurrent` with more.
+    static func forRuntime(stopTheWorld: Bool, procs: Int) -> Markers {
+        stopTheWorld ? .exclusive : procs == 1 ? .oneP : .concurrent
+    }
 }
 
 /// Where a mark is, for failure reports.
@@ -155,8 +173,11 @@ final class MarkEngine: @unchecked Sendable {
         if heap.checked, let m = heap.validate(r) {
             heapMisuse("mark cycle \(heap.cycle): \(from()) holds a bad Ref: \(m)")
         }
-        let ok = markers == .exclusive ? shade(r, &gcw.grey, ExclusiveBits.self)
-                                       : shade(r, &gcw.grey, ConcurrentBits.self)
+        let ok = switch markers {
+        case .exclusive: shade(r, &gcw.grey, ExclusiveBits.self)
+        case .oneP: shade(r, &gcw.grey, OnePBits.self)
+        case .concurrent: shade(r, &gcw.grey, ConcurrentBits.self)
+        }
         if ok == nil { heapMisuse("mark cycle \(heap.cycle): \(from()) holds \(r), which is not in an in-use span") }
         gcw.publishLocalCount()
     }
@@ -166,7 +187,8 @@ final class MarkEngine: @unchecked Sendable {
     @discardableResult @inline(__always)
     func shade(_ r: Ref, into gcw: GCWork) -> Bool {
         if r.isNil { return false }
-        guard let greyed = shade(r, &gcw.grey, ConcurrentBits.self) else {
+        let greyed = markers == .oneP ? shade(r, &gcw.grey, OnePBits.self) : shade(r, &gcw.grey, ConcurrentBits.self)
+        guard let greyed else {
             heapMisuse("mark cycle \(heap.cycle): the write barrier recorded \(r), which is not in an in-use span")
         }
         return greyed
@@ -262,7 +284,11 @@ final class MarkEngine: @unchecked Sendable {
     /// objects scanned and their bytes (the scan work). No safe point inside.
     @discardableResult
     func drain(_ gcw: GCWork, budget: Int) -> (objects: Int, bytes: Int) {
-        markers == .exclusive ? drain(gcw, budget, ExclusiveBits.self) : drain(gcw, budget, ConcurrentBits.self)
+        switch markers {
+        case .exclusive: drain(gcw, budget, ExclusiveBits.self)
+        case .oneP: drain(gcw, budget, OnePBits.self)
+        case .concurrent: drain(gcw, budget, ConcurrentBits.self)
+        }
     }
 
     /// Drains until nothing is grey on `gcw` or in the pool. World stopped.
@@ -397,6 +423,23 @@ enum ConcurrentBits: MarkBits {
     }
     @inline(__always) static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
         s.pointee.clearGrey(i)
+    }
+    static var shares: Bool { true }
+    static var validatesFields: Bool { false }
+}
+
+/// Markers beside mutators on the only P, one at a time: plain loads and stores of the
+/// bitmap words (as `ExclusiveBits`), grey objects shared through the pool and fields not
+/// validated (as `ConcurrentBits`: a mutator may be between two stores of a structure).
+enum OnePBits: MarkBits {
+    @inline(__always) static func setMarked(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) -> Bool {
+        s.pointee.setMarkedSingleMarker(i)
+    }
+    @inline(__always) static func setGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
+        s.pointee.setGreySingleMarker(i)
+    }
+    @inline(__always) static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
+        s.pointee.clearGreySingleMarker(i)
     }
     static var shares: Bool { true }
     static var validatesFields: Bool { false }

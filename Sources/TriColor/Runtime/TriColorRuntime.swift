@@ -115,7 +115,8 @@ public final class TriColorRuntime: @unchecked Sendable {
         pacer = Pacer(gogc: config.gogc, minimumGoal: config.minimumHeapGoal, concurrent: config.collector != .markSweep,
                       memoryLimit: config.memoryLimit)
         let plan = config.collector.plan
-        let engine = MarkEngine(heap: heap, markers: config.collector == .markSweep ? .exclusive : .concurrent)
+        let engine = MarkEngine(heap: heap, markers: .forRuntime(stopTheWorld: config.collector == .markSweep,
+                                                                 procs: scheduler.procs))
         let checker = config.checkLevel >= .full && config.collector != .markSweep
             ? InvariantChecker(heap: heap, engine: engine, invariant: plan.invariant, collector: config.collector) : nil
         barrier = WriteBarrier(plan: plan, engine: engine, checker: checker)
