@@ -34,4 +34,47 @@ import Testing
         #expect(ProgramGenerator.program(seed: 9, shape: shape) == ProgramGenerator.program(seed: 9, shape: shape))
         #expect(ProgramGenerator.program(seed: 9, shape: shape) != ProgramGenerator.program(seed: 9, shape: ProgramShape()))
     }
+
+    /// Whether `ops` holds the grey-stack insertion: `s[y] = new`, a hand-off (`startGC` or
+    /// `yield`), `s[x] = new`, `s[x].f = s[y]; s[y] = nil`.
+    static func hasGreyStackInsertion(_ ops: [MutatorOp]) -> Bool {
+        guard ops.count >= 4 else { return false }
+        for i in 0...(ops.count - 4) {
+            guard case .alloc(let y) = ops[i], ops[i + 1] == .startGC || ops[i + 1] == .yield,
+                  case .alloc(let x) = ops[i + 2], case .put(let o, _, let from) = ops[i + 3] else { continue }
+            if o == x && from == y && x != y { return true }
+        }
+        return false
+    }
+
+    @Test func barrierBiasDrawsTheGreyStackInsertion() {
+        var with = 0, uniformWith = 0
+        for seed: UInt64 in 0..<200 {
+            if ProgramGenerator.program(seed: seed, shape: ProgramShape(bias: .barrier)).threads.contains(where: { Self.hasGreyStackInsertion($0.ops) }) { with += 1 }
+            if ProgramGenerator.program(seed: seed, shape: ProgramShape()).threads.contains(where: { Self.hasGreyStackInsertion($0.ops) }) { uniformWith += 1 }
+        }
+        #expect(with >= 100, "only \(with) of 200 barrier programs hold the pattern")
+        #expect(uniformWith < 10, "\(uniformWith) of 200 uniform programs hold the pattern")
+    }
+
+    /// The grey-stack insertion needs no PCT change point: with depth 1 (priorities only)
+    /// the hybrid without its insertion half loses the object whenever the goroutine
+    /// outranks the coordinator that its `startGC` hands the P to (it takes the P back at
+    /// the coordinator's first safe point, after main's stack scan and before its own).
+    /// The full hybrid never fails on it.
+    @Test func greyStackInsertionFailsUnderPCTWithoutChangePoints() {
+        let p = MutatorProgram(heap: [[nil, nil]], globals: [nil, nil], threads: [
+            .init(ops: [.alloc(slot: 0), .startGC, .alloc(slot: 1), .put(obj: 1, field: 0, from: 0)]),
+            .init(slots: [0], ops: [.load(slot: 1, obj: 0, field: 0), .yield]),
+        ])
+        #expect(p.validationError() == nil)
+        var fails = 0
+        for seed: UInt64 in 0..<40 {
+            let bad = ProgramRunner(collector: .hybridNoInsertionShade).run(p, schedule: .pct(seed: seed, depth: 1))
+            if bad.isGCFailure { fails += 1 } else { #expect(!bad.failed, "\(bad.message)") }
+            let good = ProgramRunner(collector: .hybrid).run(p, schedule: .pct(seed: seed, depth: 1))
+            #expect(!good.failed, "hybrid failed under PCT seed \(seed): \(good.message)")
+        }
+        #expect(fails >= 8, "hybridNoInsertionShade failed under only \(fails) of 40 depth-1 PCT schedules")
+    }
 }

@@ -291,7 +291,8 @@ public struct ProgramGenerator {
     /// a new cycle, so the stack scans fall between these moves.
     mutating func barrierMove(_ sh: Shadow) -> [MutatorOp] {
         let o = fullSlot(sh), f = fullField(sh, o)
-        switch below(20) {
+        switch below(24) {
+        case 20..<24: return greyStackInsertion(sh)
         case 0..<6: return [.take(slot: emptySlot(sh), obj: o, field: f)]
         case 6..<9:
             let d = emptySlot(sh)
@@ -308,6 +309,22 @@ public struct ProgramGenerator {
         case 17: return [.load(slot: emptySlot(sh), obj: o, field: f)]
         default: return [.startGC]
         }
+    }
+
+    /// The grey-stack insertion (the bug the hybrid's insertion half stops): `s[y] = new`
+    /// while no mark runs (a white object only this stack knows), then a decision that hands
+    /// the P on (`startGC`, whose yield lets a new cycle's coordinator begin the mark and
+    /// scan a stack or two; or a `yield` while a cycle is pending), then `s[x] = new` (black
+    /// if the mark has begun) and `s[x].f = s[y]; s[y] = nil`. If this goroutine's stack is
+    /// still grey, the white object now hangs only from a black one. Under PCT this needs no
+    /// change point: it happens whenever the coordinator is the highest-priority goroutine
+    /// below this one at the hand-off, since the goroutine takes the P back at the
+    /// coordinator's first safe point, after the first stack scan.
+    mutating func greyStackInsertion(_ sh: Shadow) -> [MutatorOp] {
+        let y = emptySlot(sh)
+        let x = (y + 1 + below(MutatorProgram.slots - 1)) % MutatorProgram.slots
+        return [.alloc(slot: y), chance(1, 2) ? .startGC : .yield, .alloc(slot: x),
+                .put(obj: x, field: below(MutatorProgram.fields), from: y)]
     }
 
     /// One operation from the weighted table.
