@@ -40,6 +40,12 @@ final class ProgramExecution: @unchecked Sendable {
         self.footprints = footprints
     }
 
+    /// `safePointChoices[k][j]`: the index in the replay string of the choice made at the
+    /// safe point after goroutine k's operation j (nil: a forced decision, nothing
+    /// recorded), for the operations that ran (deterministic runs). Each goroutine's entry
+    /// is touched only by that goroutine.
+    lazy var safePointChoices: [[Int?]] = Array(repeating: [], count: program.threads.count)
+
     /// The program's goroutines, by index, once started (for the footprint probe).
     var goroutines: [Int: Goroutine] = [:]
 
@@ -104,7 +110,10 @@ final class ProgramExecution: @unchecked Sendable {
                 trace.op(rt, me, j, op, slots)
                 trace.frame(rt, thread: k, index: j, op, before)
             }
+            // The safe point's own decision is the first one made after this count.
+            let choice = rt.scheduler.recordedChoices
             Goroutine.safePoint()
+            safePointChoices[k].append(rt.scheduler.recordedChoices > choice ? choice : nil)
         }
         if let log = footprints { log.begin(Goroutine.current!.id, .everything) }
         wg.done()

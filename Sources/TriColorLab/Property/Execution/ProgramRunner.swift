@@ -72,6 +72,10 @@ public struct RunOutcome: Sendable {
     public var trace: [String]
     /// Every scheduling decision, forced ones included (the steps PCT counts).
     public var steps = 0
+    /// `safePointChoices[k][j]`: the index in `replay` of the choice made at the safe point
+    /// after goroutine k's operation j (nil if that decision was forced), for the
+    /// operations that ran.
+    public var safePointChoices: [[Int?]] = []
     /// One picture per operation (and one for the verdict), when traced: the teaching
     /// page of a replay (TeachingDocument+Counterexample.swift).
     public var frames: [ScenarioFrame] = []
@@ -165,6 +169,7 @@ public struct ProgramRunner: Sendable {
                                  decisions: (try? ReplayString.decode(replay).count) ?? 0,
                                  cycles: Int(rt.heap.cycle), trace: exec.trace.lines, steps: rt.scheduler.deterministicSteps)
         outcome.frames = exec.trace.frames
+        outcome.safePointChoices = exec.safePointChoices
         if traceOperations { exec.trace.finish(&outcome.frames, outcome) }
         return outcome
     }
