@@ -31,7 +31,15 @@
 // with the goroutines; three quarters of the draws are barrier moves (`barrierMove`): pointers
 // taken from the heap into a stack slot with their field overwritten, or put from a stack
 // into the heap and dropped from the stack, with fresh `startGC`s between them so stack
-// scans interleave with the moves. The uniform mix draws exactly what it always drew.
+// scans interleave with the moves; and (a sixth of the barrier moves) the grey-stack
+// insertion (`greyStackInsertion`): a new object while no mark runs, a hand-off of the P
+// (`startGC` or `yield`), a second new object, and the first put into the second. PCT runs
+// the highest-priority goroutine until it hands the P on; if the coordinator is next in
+// line it begins the mark and the goroutine takes the P back at the coordinator's first
+// safe point (after one stack scan, before its own), so the white object goes into a black
+// one from a grey stack with no change point at all: the hybrid's insertion half is what
+// stops that, and before this move PCT with the barrier mix never caught its ablation
+// (PAPER 4.7). The uniform mix draws exactly what it always drew.
 //
 // Channels without deadlock: channel c is received only by top-level goroutine c, and only
 // goroutines with a smaller index (and their spawned children) send on it. Every channel
