@@ -166,7 +166,7 @@ public struct ProgramRunner: Sendable {
         }
         let replay = rt.scheduler.replayString ?? "r1:"
         var outcome = RunOutcome(verdict: verdict, replay: replay,
-                                 decisions: (try? ReplayString.decode(replay).count) ?? 0,
+                                 decisions: rt.scheduler.recordedChoices,
                                  cycles: Int(rt.heap.cycle), trace: exec.trace.lines, steps: rt.scheduler.deterministicSteps)
         outcome.frames = exec.trace.frames
         outcome.safePointChoices = exec.safePointChoices
