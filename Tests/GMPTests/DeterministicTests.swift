@@ -131,9 +131,9 @@ func racyProgram(_ log: Box<[Int]>) -> @Sendable () throws -> Void {
             t.start()
             done.wait()
         }
-        let result = Box<(caller: Int64, inside: Int64, after: Bool, trace: [Int64])?>(nil)
-        let small = Box<(caller: Int64, inside: Int64, trace: [Int64])?>(nil)
-        @Sendable func run() -> (Int64, Int64, [Int64]) {
+        let result = Box<(caller: Int64, inside: Int64, after: Bool, replay: String, log: [Int])?>(nil)
+        let small = Box<(caller: Int64, inside: Int64, replay: String, log: [Int])?>(nil)
+        @Sendable func run() -> (Int64, Int64, String, [Int]) {
             let inside = Box<Int64>(0)
             let log = Box<[Int]>([])
             var c = SchedulerConfig()
@@ -143,21 +143,22 @@ func racyProgram(_ log: Box<[Int]>) -> @Sendable () throws -> Void {
                 inside.value = tc_thread_id()
                 try racyProgram(log)()
             }
-            return (tc_thread_id(), inside.value, s.scheduleTrace)
+            return (tc_thread_id(), inside.value, s.replayString!, log.value)
         }
         onThread(stack: 8 << 20) {
-            let (caller, inside, trace) = run()
-            result.value = (caller, inside, Machine.current == nil, trace)
+            let (caller, inside, replay, log) = run()
+            result.value = (caller, inside, Machine.current == nil, replay, log)
         }
         onThread(stack: 256 << 10) {
-            let (caller, inside, trace) = run()
-            small.value = (caller, inside, trace)
+            let (caller, inside, replay, log) = run()
+            small.value = (caller, inside, replay, log)
         }
         let r = try #require(result.value), s = try #require(small.value)
         #expect(r.inside == r.caller)
         #expect(r.after, "the calling thread still has an M after run returned")
         #expect(s.inside != s.caller, "a 256 KiB thread ran the M itself")
-        #expect(r.trace == s.trace)
-        #expect(!r.trace.isEmpty)
+        #expect(r.replay == s.replay)
+        #expect(r.log == s.log)
+        #expect(r.log.count == 15)
     }
 }
