@@ -57,23 +57,31 @@ import Testing
         #expect(uniformWith < 10, "\(uniformWith) of 200 uniform programs hold the pattern")
     }
 
-    /// The grey-stack insertion needs no PCT change point: with depth 1 (priorities only)
-    /// the hybrid without its insertion half loses the object whenever the goroutine
-    /// outranks the coordinator that its `startGC` hands the P to (about half of the
-    /// priority orders: it takes the P back at the coordinator's first safe point, after
-    /// main's stack scan and before its own). The full hybrid never fails on it.
-    @Test func greyStackInsertionFailsUnderPCTWithoutChangePoints() {
-        let p = MutatorProgram(heap: [[nil, nil]], globals: [nil, nil], threads: [
-            .init(ops: [.alloc(slot: 0), .startGC, .alloc(slot: 1), .put(obj: 1, field: 0, from: 0)]),
-        ])
-        #expect(p.validationError() == nil)
+    /// PCT catches the grey-stack insertion on its own: the four-operation pattern (with a
+    /// cycle started by the goroutine itself, or pending from main's `gcAtStart`) fails the
+    /// hybrid without its insertion half under PCT with no change point (depth 1) and with
+    /// two (depth 3); the full hybrid never fails on it.
+    @Test func greyStackInsertionIsCaughtByPCT() {
+        let programs = [
+            MutatorProgram(heap: [[nil, nil]], globals: [nil, nil], threads: [
+                .init(ops: [.alloc(slot: 0), .startGC, .yield, .alloc(slot: 1), .put(obj: 1, field: 0, from: 0)]),
+            ]),
+            MutatorProgram(heap: [[nil, nil]], globals: [nil, nil], gcAtStart: true, threads: [
+                .init(ops: [.alloc(slot: 0), .yield, .yield, .alloc(slot: 1), .put(obj: 1, field: 0, from: 0)]),
+            ]),
+        ]
         var fails = 0
-        for seed: UInt64 in 0..<40 {
-            let bad = ProgramRunner(collector: .hybridNoInsertionShade).run(p, schedule: .pct(seed: seed, depth: 1))
-            if bad.isGCFailure { fails += 1 } else { #expect(!bad.failed, "\(bad.message)") }
-            let good = ProgramRunner(collector: .hybrid).run(p, schedule: .pct(seed: seed, depth: 1))
-            #expect(!good.failed, "hybrid failed under PCT seed \(seed): \(good.message)")
+        for p in programs {
+            #expect(p.validationError() == nil)
+            for depth in [1, 3] {
+                for seed: UInt64 in 0..<25 {
+                    let bad = ProgramRunner(collector: .hybridNoInsertionShade).run(p, schedule: .pct(seed: seed, depth: depth))
+                    if bad.isGCFailure { fails += 1 } else { #expect(!bad.failed, "\(bad.message)") }
+                    let good = ProgramRunner(collector: .hybrid).run(p, schedule: .pct(seed: seed, depth: depth))
+                    #expect(!good.failed, "hybrid failed under PCT seed \(seed) depth \(depth): \(good.message)")
+                }
+            }
         }
-        #expect(fails >= 8, "hybridNoInsertionShade failed under only \(fails) of 40 depth-1 PCT schedules")
+        #expect(fails >= 2, "hybridNoInsertionShade failed under only \(fails) of 200 PCT schedules")
     }
 }
