@@ -1,6 +1,4 @@
 import Testing
-import Foundation
-import CContext
 @testable import GMP
 
 /// A small racy program: three goroutines append to a shared log through yields and
@@ -118,47 +116,5 @@ func racyProgram(_ log: Box<[Int]>) -> @Sendable () throws -> Void {
             guard case .deadlock(let r) = error as? SchedulerError else { return false }
             return r.contains("goroutine 1 [chan receive]:")
         }
-    }
-
-    /// A deterministic run on a thread with a big enough stack runs its one M on that
-    /// thread (no thread start or hand-off per run), leaves no M behind on it, and gives the
-    /// same schedule as a run whose M is a thread of its own (from a small-stack thread).
-    @Test func deterministicRunUsesTheCallingThread() throws {
-        func onThread(stack: Int, _ body: @escaping @Sendable () -> Void) {
-            let done = DispatchSemaphore(value: 0)
-            let t = Thread { body(); done.signal() }
-            t.stackSize = stack
-            t.start()
-            done.wait()
-        }
-        let result = Box<(caller: Int64, inside: Int64, after: Bool, replay: String, log: [Int])?>(nil)
-        let small = Box<(caller: Int64, inside: Int64, replay: String, log: [Int])?>(nil)
-        @Sendable func run() -> (Int64, Int64, String, [Int]) {
-            let inside = Box<Int64>(0)
-            let log = Box<[Int]>([])
-            var c = SchedulerConfig()
-            c.deterministic = DeterministicConfig(strategy: .random(seed: 11))
-            let s = Scheduler(c)
-            try! s.run {
-                inside.value = tc_thread_id()
-                try racyProgram(log)()
-            }
-            return (tc_thread_id(), inside.value, s.replayString!, log.value)
-        }
-        onThread(stack: 8 << 20) {
-            let (caller, inside, replay, log) = run()
-            result.value = (caller, inside, Machine.current == nil, replay, log)
-        }
-        onThread(stack: 256 << 10) {
-            let (caller, inside, replay, log) = run()
-            small.value = (caller, inside, replay, log)
-        }
-        let r = try #require(result.value), s = try #require(small.value)
-        #expect(r.inside == r.caller)
-        #expect(r.after, "the calling thread still has an M after run returned")
-        #expect(s.inside != s.caller, "a 256 KiB thread ran the M itself")
-        #expect(r.replay == s.replay)
-        #expect(r.log == s.log)
-        #expect(r.log.count == 15)
     }
 }

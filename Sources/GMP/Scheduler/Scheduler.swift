@@ -112,6 +112,8 @@ public final class Scheduler: @unchecked Sendable {
     let exitNote = Note()
     /// Threads (Ms and sysmon) still running; run() waits for zero (acquire-release).
     let liveThreads = Atomic<Int>(0)
+    /// Woken by the thread that takes `liveThreads` to zero, so `shutdown` need not poll.
+    let threadsGone = Note()
     /// Threads without a P between taking a goroutine out of a wait structure and putting it
     /// on a run queue (`Parker.unpark` from a plain thread or sysmon); `checkdead` counts
     /// them as running Ms. Sequentially consistent.
@@ -163,10 +165,6 @@ public final class Scheduler: @unchecked Sendable {
         try Scheduler(config).run(main)
     }
 
-    /// The least stack a calling thread needs to run a deterministic scheduler's M itself
-    /// (its g0, where system-stack work runs): what `Machine.startThread` gives an M.
-    static let callingThreadStack = 1 << 20
-
     /// Runs `main` as the main goroutine and blocks the calling thread until it returns.
     /// Throws on deadlock, on a goroutine panic, or on a resource limit. A scheduler runs
     /// once.
@@ -180,14 +178,7 @@ public final class Scheduler: @unchecked Sendable {
         mainG = g.goroutine
         if let det { det.makeRunnable(g.goroutine) } else { lock.withLock { globrunqput(g) } }
         if det == nil { startSysmon() }
-        if det != nil && Machine.current == nil && tc_thread_stack_size() >= Self.callingThreadStack {
-            // Deterministic mode's one M runs on this thread: no thread to start, and no
-            // hand-off between threads when main ends (a property-test campaign runs
-            // thousands of schedulers one after another). The note is already woken then.
-            startm(nil, spinning: false, onCallingThread: true)
-        } else {
-            startm(nil, spinning: false)
-        }
+        startm(nil, spinning: false)
         exitNote.sleep()
         shutdown()
         if let f = lock.withLock({ failure }) { throw f }
@@ -216,7 +207,9 @@ public final class Scheduler: @unchecked Sendable {
         while liveThreads.load(ordering: .acquiring) > 0 {
             lock.withLock { for m in midle { m.park.wakeup() } }
             net.poller?.breakPoll()  // an M blocked in epoll_wait
-            tc_usleep(200)
+            // Woken as the last thread leaves (a deterministic run's one M, just after main
+            // ended: no 200 us sleep per run); the timeout re-sends the wake-ups above.
+            threadsGone.sleep(timeoutNS: 200_000)
         }
         for p in allp { p.timers.removeAll() }
         net.poller?.closeAll()
@@ -232,7 +225,7 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Called by an M or sysmon as its thread leaves.
     func mExited() {
-        liveThreads.subtract(1, ordering: .acquiringAndReleasing)
+        if liveThreads.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { threadsGone.wakeup() }
     }
 
     /// The scheduler clock: real monotonic time, or virtual time in deterministic mode.
