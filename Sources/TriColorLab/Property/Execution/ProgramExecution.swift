@@ -32,7 +32,9 @@ final class ProgramExecution: @unchecked Sendable {
     /// Where each operation declares its footprint (DPOR runs only).
     let footprints: FootprintLog?
 
-    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool, footprints: FootprintLog? = nil) {
+    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool, footprints: FootprintLog? = nil,
+         deterministic: Bool = true) {
+        safePointChoices = deterministic ? Array(repeating: [], count: program.threads.count) : nil
         self.rt = rt
         self.program = program
         node = rt.registerType(name: "Node", pointerFields: MutatorProgram.fields)
@@ -42,9 +44,9 @@ final class ProgramExecution: @unchecked Sendable {
 
     /// `safePointChoices[k][j]`: the index in the replay string of the choice made at the
     /// safe point after goroutine k's operation j (nil: a forced decision, nothing
-    /// recorded), for the operations that ran (deterministic runs). Each goroutine's entry
-    /// is touched only by that goroutine.
-    lazy var safePointChoices: [[Int?]] = Array(repeating: [], count: program.threads.count)
+    /// recorded), for the operations that ran. Deterministic runs only (nil otherwise):
+    /// then every goroutine runs on the one M, one at a time, so this needs no lock.
+    var safePointChoices: [[Int?]]?
 
     /// The program's goroutines, by index, once started (for the footprint probe).
     var goroutines: [Int: Goroutine] = [:]
@@ -113,7 +115,7 @@ final class ProgramExecution: @unchecked Sendable {
             // The safe point's own decision is the first one made after this count.
             let choice = rt.scheduler.recordedChoices
             Goroutine.safePoint()
-            safePointChoices[k].append(rt.scheduler.recordedChoices > choice ? choice : nil)
+            if safePointChoices != nil { safePointChoices![k].append(rt.scheduler.recordedChoices > choice ? choice : nil) }
         }
         if let log = footprints { log.begin(Goroutine.current!.id, .everything) }
         wg.done()

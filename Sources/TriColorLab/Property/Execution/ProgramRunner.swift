@@ -156,7 +156,8 @@ public struct ProgramRunner: Sendable {
         do { rt = try TriColorRuntime(c) } catch {
             return RunOutcome(verdict: .error("cannot create the runtime: \(error)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
         }
-        let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations, footprints: footprints)
+        let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations, footprints: footprints,
+                                    deterministic: realThreads == nil)
         exec.trace.showInvariants = checkLevel == .full
         var verdict = RunOutcome.Verdict.pass
         do {
@@ -169,7 +170,7 @@ public struct ProgramRunner: Sendable {
                                  decisions: rt.scheduler.recordedChoices,
                                  cycles: Int(rt.heap.cycle), trace: exec.trace.lines, steps: rt.scheduler.deterministicSteps)
         outcome.frames = exec.trace.frames
-        outcome.safePointChoices = exec.safePointChoices
+        outcome.safePointChoices = exec.safePointChoices ?? []
         if traceOperations { exec.trace.finish(&outcome.frames, outcome) }
         return outcome
     }
