@@ -56,32 +56,4 @@ import Testing
         #expect(with >= 100, "only \(with) of 200 barrier programs hold the pattern")
         #expect(uniformWith < 10, "\(uniformWith) of 200 uniform programs hold the pattern")
     }
-
-    /// PCT catches the grey-stack insertion on its own: the four-operation pattern (with a
-    /// cycle started by the goroutine itself, or pending from main's `gcAtStart`) fails the
-    /// hybrid without its insertion half under PCT with no change point (depth 1) and with
-    /// two (depth 3); the full hybrid never fails on it.
-    @Test func greyStackInsertionIsCaughtByPCT() {
-        let programs = [
-            MutatorProgram(heap: [[nil, nil]], globals: [nil, nil], threads: [
-                .init(ops: [.alloc(slot: 0), .startGC, .yield, .alloc(slot: 1), .put(obj: 1, field: 0, from: 0)]),
-            ]),
-            MutatorProgram(heap: [[nil, nil]], globals: [nil, nil], gcAtStart: true, threads: [
-                .init(ops: [.alloc(slot: 0), .yield, .yield, .alloc(slot: 1), .put(obj: 1, field: 0, from: 0)]),
-            ]),
-        ]
-        var fails = 0
-        for p in programs {
-            #expect(p.validationError() == nil)
-            for depth in [1, 3] {
-                for seed: UInt64 in 0..<25 {
-                    let bad = ProgramRunner(collector: .hybridNoInsertionShade).run(p, schedule: .pct(seed: seed, depth: depth))
-                    if bad.isGCFailure { fails += 1 } else { #expect(!bad.failed, "\(bad.message)") }
-                    let good = ProgramRunner(collector: .hybrid).run(p, schedule: .pct(seed: seed, depth: depth))
-                    #expect(!good.failed, "hybrid failed under PCT seed \(seed) depth \(depth): \(good.message)")
-                }
-            }
-        }
-        #expect(fails >= 2, "hybridNoInsertionShade failed under only \(fails) of 200 PCT schedules")
-    }
 }

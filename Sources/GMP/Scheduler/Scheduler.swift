@@ -112,8 +112,6 @@ public final class Scheduler: @unchecked Sendable {
     let exitNote = Note()
     /// Threads (Ms and sysmon) still running; run() waits for zero (acquire-release).
     let liveThreads = Atomic<Int>(0)
-    /// Woken by the thread that takes `liveThreads` to zero, so `shutdown` need not poll.
-    let threadsGone = Note()
     /// Threads without a P between taking a goroutine out of a wait structure and putting it
     /// on a run queue (`Parker.unpark` from a plain thread or sysmon); `checkdead` counts
     /// them as running Ms. Sequentially consistent.
@@ -207,9 +205,7 @@ public final class Scheduler: @unchecked Sendable {
         while liveThreads.load(ordering: .acquiring) > 0 {
             lock.withLock { for m in midle { m.park.wakeup() } }
             net.poller?.breakPoll()  // an M blocked in epoll_wait
-            // Woken as the last thread leaves (a deterministic run's one M, just after main
-            // ended: no 200 us sleep per run); the timeout re-sends the wake-ups above.
-            threadsGone.sleep(timeoutNS: 200_000)
+            tc_usleep(200)
         }
         for p in allp { p.timers.removeAll() }
         net.poller?.closeAll()
@@ -225,7 +221,7 @@ public final class Scheduler: @unchecked Sendable {
 
     /// Called by an M or sysmon as its thread leaves.
     func mExited() {
-        if liveThreads.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { threadsGone.wakeup() }
+        liveThreads.subtract(1, ordering: .acquiringAndReleasing)
     }
 
     /// The scheduler clock: real monotonic time, or virtual time in deterministic mode.
