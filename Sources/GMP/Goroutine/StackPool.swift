@@ -37,8 +37,11 @@ final class StackPool: @unchecked Sendable {
     }
 
     deinit {
-        for (base, len) in slabs { munmapSlab(base, len) }
+        for (base, len) in slabs where !SlabCache.shared.keep(base, len, key, guardMode) { munmapSlab(base, len) }
     }
+
+    /// The geometry a cached slab must have to serve this pool.
+    private var key: SlabCache.Key { SlabCache.Key(count: slabCount, usable: usable, guardSize: guardSize) }
 
     /// Takes a free stack, mapping a new slab if needed. Throws when the kernel refuses the
     /// mapping or, with mprotect guards, when vm.max_map_count would be exceeded.
@@ -77,7 +80,7 @@ final class StackPool: @unchecked Sendable {
             }
         }
         var mode: Int32 = 0
-        guard let base = tc_stack_slab_map(slabCount, usable, guardSize, &mode) else {
+        guard let base = SlabCache.shared.take(key, &mode) ?? tc_stack_slab_map(slabCount, usable, guardSize, &mode) else {
             throw .resourceLimit("cannot map goroutine stacks (\(slabCount) x \(usable + guardSize) "
                 + "bytes): out of address space or mappings; \(mapped) stacks mapped so far")
         }
@@ -88,6 +91,41 @@ final class StackPool: @unchecked Sendable {
         // Push in reverse so the lowest stack is handed out first (better locality).
         for i in stride(from: slabCount - 1, through: 0, by: -1) {
             free.append(Stack(lo: base + i * step + guardSize, size: usable, guardSize: guardSize))
+        }
+    }
+}
+
+/// Slabs of stack pools that have gone (their schedulers shut down), kept for the next pool
+/// with the same geometry: mapping a slab installs a guard per stack and unmapping it tears
+/// its page tables down, which was ~20% of a deterministic property-test run (`perf record`
+/// on `tricolor check`), and a reused slab's stacks have their pages already faulted in. At
+/// most `limit` slabs are kept; a kept slab still counts against the mapping budget of the
+/// pool that takes it (`mapped`). A slab's memory is only ever used by one pool at a time:
+/// it is here, or in exactly one pool's `slabs`.
+private final class SlabCache: @unchecked Sendable {
+    struct Key: Equatable { var count: Int, usable: Int, guardSize: Int }
+    static let shared = SlabCache()
+    static let limit = 4
+    private let lock = RuntimeLock()
+    /// Protected by lock.
+    private var slabs: [(key: Key, base: UnsafeMutableRawPointer, len: Int, mode: Int32)] = []
+
+    /// A cached slab of geometry `key` (its guard mode in `mode`), or nil.
+    func take(_ key: Key, _ mode: inout Int32) -> UnsafeMutableRawPointer? {
+        lock.withLock {
+            guard let i = slabs.lastIndex(where: { $0.key == key }) else { return nil }
+            let s = slabs.remove(at: i)
+            mode = s.mode
+            return s.base
+        }
+    }
+
+    /// Keeps a slab of a pool that is going away; false if the cache is full.
+    func keep(_ base: UnsafeMutableRawPointer, _ len: Int, _ key: Key, _ mode: Int32) -> Bool {
+        lock.withLock {
+            guard slabs.count < Self.limit else { return false }
+            slabs.append((key, base, len, mode))
+            return true
         }
     }
 }

@@ -144,6 +144,11 @@ extension Scheduler {
     /// unit PCT's change points are drawn in (0 otherwise).
     public var deterministicSteps: Int { det?.steps ?? 0 }
 
+    /// How many choices deterministic mode has recorded so far (0 otherwise): the index in
+    /// the replay string of the next one. A caller that notes it around a piece of its own
+    /// work learns which choices that work made (the shrinker drops them with the work).
+    public var recordedChoices: Int { det?.choices.count ?? 0 }
+
     /// The choices made so far in deterministic mode, as a replay string (nil otherwise).
     public var replayString: String? {
         det.map { ReplayString.encode($0.choices) }

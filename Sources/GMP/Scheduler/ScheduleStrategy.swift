@@ -128,15 +128,22 @@ public final class ReplayStrategy: ScheduleStrategy {
 /// written `choice*count` (for example `r1:0*12.1.0*3.2`).
 public enum ReplayString {
     public static func encode(_ choices: [Int]) -> String {
-        var parts: [String] = []
+        // One string grown in place (every run of a property test encodes its choices).
+        var out = "r1:"
+        out.reserveCapacity(3 + 2 * choices.count)
         var i = 0
         while i < choices.count {
             var j = i
             while j < choices.count && choices[j] == choices[i] { j += 1 }
-            parts.append(j - i == 1 ? "\(choices[i])" : "\(choices[i])*\(j - i)")
+            if i > 0 { out.append(".") }
+            out.append(String(choices[i]))
+            if j - i > 1 {
+                out.append("*")
+                out.append(String(j - i))
+            }
             i = j
         }
-        return "r1:" + parts.joined(separator: ".")
+        return out
     }
 
     public static func decode(_ s: String) throws(SchedulerError) -> [Int] {

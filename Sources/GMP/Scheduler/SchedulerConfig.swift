@@ -6,7 +6,12 @@ import Foundation
 /// How a `Scheduler` runs. A value type: build one, tweak fields, pass it to `Scheduler`.
 public struct SchedulerConfig: Sendable {
     /// GOMAXPROCS: how many processors (Ps) run goroutines at once. Default: core count.
-    public var procs: Int = ProcessInfo.processInfo.activeProcessorCount
+    public var procs: Int = SchedulerConfig.cores
+
+    /// The core count, read once per process as Go reads ncpu at startup: Foundation reads
+    /// it from files under /sys and /proc at every call, which was ~5% of a property-test
+    /// run (each run builds a config).
+    static let cores = ProcessInfo.processInfo.activeProcessorCount
     /// Usable bytes of every goroutine stack (rounded up to 4 KiB). Default 1 MiB, enough
     /// for a recursive interpreter: it is a reservation (address space), and a goroutine
     /// commits only the pages its frames touch, so a shallow goroutine costs what it did

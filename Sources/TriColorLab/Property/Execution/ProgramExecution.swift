@@ -32,13 +32,21 @@ final class ProgramExecution: @unchecked Sendable {
     /// Where each operation declares its footprint (DPOR runs only).
     let footprints: FootprintLog?
 
-    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool, footprints: FootprintLog? = nil) {
+    init(rt: TriColorRuntime, program: MutatorProgram, tracing: Bool, footprints: FootprintLog? = nil,
+         deterministic: Bool = true) {
+        safePointChoices = deterministic ? Array(repeating: [], count: program.threads.count) : nil
         self.rt = rt
         self.program = program
         node = rt.registerType(name: "Node", pointerFields: MutatorProgram.fields)
         trace = OperationTrace(enabled: tracing)
         self.footprints = footprints
     }
+
+    /// `safePointChoices[k][j]`: the index in the replay string of the choice made at the
+    /// safe point after goroutine k's operation j (nil: a forced decision, nothing
+    /// recorded), for the operations that ran. Deterministic runs only (nil otherwise):
+    /// then every goroutine runs on the one M, one at a time, so this needs no lock.
+    var safePointChoices: [[Int?]]?
 
     /// The program's goroutines, by index, once started (for the footprint probe).
     var goroutines: [Int: Goroutine] = [:]
@@ -104,7 +112,10 @@ final class ProgramExecution: @unchecked Sendable {
                 trace.op(rt, me, j, op, slots)
                 trace.frame(rt, thread: k, index: j, op, before)
             }
+            // The safe point's own decision is the first one made after this count.
+            let choice = rt.scheduler.recordedChoices
             Goroutine.safePoint()
+            if safePointChoices != nil { safePointChoices![k].append(rt.scheduler.recordedChoices > choice ? choice : nil) }
         }
         if let log = footprints { log.begin(Goroutine.current!.id, .everything) }
         wg.done()

@@ -72,6 +72,10 @@ public struct RunOutcome: Sendable {
     public var trace: [String]
     /// Every scheduling decision, forced ones included (the steps PCT counts).
     public var steps = 0
+    /// `safePointChoices[k][j]`: the index in `replay` of the choice made at the safe point
+    /// after goroutine k's operation j (nil if that decision was forced), for the
+    /// operations that ran.
+    public var safePointChoices: [[Int?]] = []
     /// One picture per operation (and one for the verdict), when traced: the teaching
     /// page of a replay (TeachingDocument+Counterexample.swift).
     public var frames: [ScenarioFrame] = []
@@ -152,7 +156,8 @@ public struct ProgramRunner: Sendable {
         do { rt = try TriColorRuntime(c) } catch {
             return RunOutcome(verdict: .error("cannot create the runtime: \(error)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
         }
-        let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations, footprints: footprints)
+        let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations, footprints: footprints,
+                                    deterministic: realThreads == nil)
         exec.trace.showInvariants = checkLevel == .full
         var verdict = RunOutcome.Verdict.pass
         do {
@@ -162,9 +167,10 @@ public struct ProgramRunner: Sendable {
         }
         let replay = rt.scheduler.replayString ?? "r1:"
         var outcome = RunOutcome(verdict: verdict, replay: replay,
-                                 decisions: (try? ReplayString.decode(replay).count) ?? 0,
+                                 decisions: rt.scheduler.recordedChoices,
                                  cycles: Int(rt.heap.cycle), trace: exec.trace.lines, steps: rt.scheduler.deterministicSteps)
         outcome.frames = exec.trace.frames
+        outcome.safePointChoices = exec.safePointChoices ?? []
         if traceOperations { exec.trace.finish(&outcome.frames, outcome) }
         return outcome
     }

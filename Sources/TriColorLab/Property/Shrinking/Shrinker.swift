@@ -8,13 +8,19 @@
 //   1. drop a goroutine (its spawn operations go too; later spawn targets renumber);
 //   2. drop operations: chunks of half, a quarter, ... down to single operations, in every
 //      goroutine (ddmin's complement step);
-//   3. simplify the initial heap: main starts no GC cycle; clear a global, an initial slot,
+//   3. fuse two adjacent operations into the one that does both without a safe point
+//      between (`load` + `clearField` -> `take`, `store` + `clear` -> `put`, `alloc` +
+//      `store` -> `allocInto`): one operation less, the same writes;
+//   4. simplify the initial heap: main starts no GC cycle; clear a global, an initial slot,
 //      a field; drop an object (references to it become nil).
 //
 // "Still fails" means some run of the candidate hits an oracle (`.gcFailure`; a candidate
 // that deadlocks because a shrink removed the matching send is not a counterexample). A
 // changed program no longer follows the original schedule, so the candidate is run under
-// the last failing schedule, then under that schedule's choices replayed leniently (a
+// the last failing schedule, then (when it removes or fuses operations) under that run's
+// choices without the ones the removed operations' safe points made, so the rest of the
+// schedule stays aligned with the operations that remain (`RunOutcome.safePointChoices`),
+// then under that schedule's choices replayed leniently (a
 // choice out of range wraps, and past the end choices are random: when an operation before
 // the failure is gone, the rest of the interleaving is still roughly the one that failed),
 // then under a few more random and PCT seeds: small programs fail under many schedules, and
@@ -27,6 +33,20 @@
 
 import TriColor
 import GMP
+
+extension MutatorOp {
+    /// Whether the operation reads or writes the goroutine's slot `slot`.
+    func mentions(slot: Int) -> Bool {
+        switch self {
+        case .alloc(let a), .clear(let a), .allocInto(let a, _), .clearField(let a, _), .setGlobal(_, let a),
+             .loadGlobal(let a, _), .send(_, let a), .receive(_, let a), .spawn(_, let a):
+            return a == slot
+        case .store(let a, _, let b), .put(let a, _, let b), .copy(let a, let b): return a == slot || b == slot
+        case .load(let a, let b, _), .take(let a, let b, _): return a == slot || b == slot
+        case .clearGlobal, .yield, .startGC: return false
+        }
+    }
+}
 
 /// Reduces failing programs (see the essay above).
 public struct Shrinker: Sendable {
@@ -55,9 +75,11 @@ public struct Shrinker: Sendable {
     }
 
     /// A failing run of `program`, trying `schedule` first, or nil.
-    func failingRun(_ program: MutatorProgram, _ schedule: ScheduleChoice, _ stats: Stats, seeds: Int? = nil) -> (RunOutcome, ScheduleChoice)? {
+    func failingRun(_ program: MutatorProgram, _ schedule: ScheduleChoice, _ stats: Stats, seeds: Int? = nil,
+                    aligned: [Int]? = nil) -> (RunOutcome, ScheduleChoice)? {
         stats.candidates += 1
         var schedules: [ScheduleChoice] = [schedule]
+        if let aligned { schedules.append(.custom { LenientReplayStrategy(aligned) }) }
         if case .replay(let r) = schedule, let choices = try? ReplayString.decode(r) {
             schedules.append(.custom { LenientReplayStrategy(choices) })
         }
@@ -85,9 +107,10 @@ public struct Shrinker: Sendable {
             var list = Self.candidates(current)
             var i = 0
             while i < list.count {
-                let candidate = list[i]
+                let candidate = list[i].program
                 if candidate.validationError() == nil,
-                   let hit = failingRun(candidate, best.1, stats, seeds: escalated ? escalatedSeeds : nil) {
+                   let hit = failingRun(candidate, best.1, stats, seeds: escalated ? escalatedSeeds : nil,
+                                        aligned: Self.choices(of: best.0, without: list[i].dropped)) {
                     current = candidate
                     best = hit
                     progress = true
@@ -122,10 +145,31 @@ public struct Shrinker: Sendable {
         }
     }
 
+    /// A simpler variant of a program, and which operations' safe points it no longer has
+    /// (goroutine, operation indices), when it removes or fuses operations.
+    struct Candidate {
+        var program: MutatorProgram
+        var dropped: (thread: Int, ops: Range<Int>)? = nil
+    }
+
+    /// The choices of `outcome`'s run without those its dropped operations' safe points made:
+    /// the failing schedule, kept aligned with the operations that remain (nil: nothing to
+    /// drop, or nothing recorded).
+    static func choices(of outcome: RunOutcome, without dropped: (thread: Int, ops: Range<Int>)?) -> [Int]? {
+        guard let d = dropped, d.thread < outcome.safePointChoices.count,
+              let choices = try? ReplayString.decode(outcome.replay) else { return nil }
+        let spc = outcome.safePointChoices[d.thread]
+        let drop = Set(d.ops.compactMap { $0 < spc.count ? spc[$0] : nil })
+        if drop.isEmpty { return nil }
+        return choices.indices.filter { !drop.contains($0) }.map { choices[$0] }
+    }
+
     /// Simpler variants of `p`, most aggressive first.
-    static func candidates(_ p: MutatorProgram) -> [MutatorProgram] {
-        var out: [MutatorProgram] = []
-        for k in p.threads.indices.reversed() { out.append(removingThread(k, from: p)) }
+    static func candidates(_ p: MutatorProgram) -> [Candidate] {
+        var out: [Candidate] = []
+        for k in p.threads.indices.reversed() {
+            out.append(Candidate(program: removingThread(k, from: p), dropped: (k, p.threads[k].ops.indices)))
+        }
         for k in p.threads.indices {
             let n = p.threads[k].ops.count
             var chunk = n / 2
@@ -134,25 +178,58 @@ public struct Shrinker: Sendable {
                 while start < n {
                     var q = p
                     q.threads[k].ops.removeSubrange(start..<min(n, start + chunk))
-                    out.append(q)
+                    out.append(Candidate(program: q, dropped: (k, start..<min(n, start + chunk))))
                     start += chunk
                 }
                 chunk /= 2
             }
         }
-        if p.gcAtStart { var q = p; q.gcAtStart = false; out.append(q) }
-        for g in p.globals.indices where p.globals[g] != nil { var q = p; q.globals[g] = nil; out.append(q) }
+        for k in p.threads.indices {
+            for j in p.threads[k].ops.indices.dropLast() {
+                if let merged = merging(p.threads[k].ops, at: j) {
+                    var q = p
+                    q.threads[k].ops = merged
+                    out.append(Candidate(program: q, dropped: (k, j..<(j + 1))))
+                }
+            }
+        }
+        var rest: [MutatorProgram] = []
+        if p.gcAtStart { var q = p; q.gcAtStart = false; rest.append(q) }
+        for g in p.globals.indices where p.globals[g] != nil { var q = p; q.globals[g] = nil; rest.append(q) }
         for k in p.threads.indices where !p.threads[k].spawned {
             for s in p.threads[k].slots.indices where p.threads[k].slots[s] != nil {
                 var q = p
                 q.threads[k].slots[s] = nil
-                out.append(q)
+                rest.append(q)
             }
         }
-        for o in p.heap.indices.reversed() { out.append(removingObject(o, from: p)) }
+        for o in p.heap.indices.reversed() { rest.append(removingObject(o, from: p)) }
         for o in p.heap.indices {
-            for f in p.heap[o].indices where p.heap[o][f] != nil { var q = p; q.heap[o][f] = nil; out.append(q) }
+            for f in p.heap[o].indices where p.heap[o][f] != nil { var q = p; q.heap[o][f] = nil; rest.append(q) }
         }
+        return out + rest.map { Candidate(program: $0) }
+    }
+
+    /// `ops` with operations `j` and `j + 1` fused into the one operation that does both
+    /// with no safe point between, or nil: `s[d] = s[o].f; s[o].f = nil` becomes
+    /// `.take`, `s[o].f = s[x]; s[x] = nil` becomes `.put`, and `s[d] = new; s[o].f = s[d]`
+    /// becomes `.allocInto` when no later operation reads or writes `s[d]` (the goroutine
+    /// then no longer holds the new object itself). The fused program does the same
+    /// writes, so the failure usually survives; it only loses one decision.
+    static func merging(_ ops: [MutatorOp], at j: Int) -> [MutatorOp]? {
+        let fused: MutatorOp
+        switch (ops[j], ops[j + 1]) {
+        case (.load(let d, let o, let f), .clearField(let o2, let f2)) where o == o2 && f == f2 && d != o:
+            fused = .take(slot: d, obj: o, field: f)
+        case (.store(let o, let f, let x), .clear(let x2)) where x == x2:
+            fused = .put(obj: o, field: f, from: x)
+        case (.alloc(let d), .store(let o, let f, let x)) where x == d && o != d
+            && !ops[(j + 2)...].contains(where: { $0.mentions(slot: d) }):
+            fused = .allocInto(obj: o, field: f)
+        default: return nil
+        }
+        var out = ops
+        out.replaceSubrange(j...(j + 1), with: [fused])
         return out
     }
 
