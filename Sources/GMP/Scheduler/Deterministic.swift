@@ -37,6 +37,9 @@ final class DeterministicState: @unchecked Sendable {
     /// Why the replay string could not be decoded; the first `detFindRunnable` fails the
     /// run with it.
     var initError: SchedulerError?
+    /// The ids of goroutines made runnable by a timer or by their own yield, in order
+    /// (`Scheduler.deterministicSpontaneousWakeups`).
+    var spontaneousWakeups: [Int64] = []
 
     init(_ config: DeterministicConfig) {
         maxSteps = config.maxSteps

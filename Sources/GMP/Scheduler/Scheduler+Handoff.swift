@@ -302,6 +302,7 @@ extension Scheduler {
     @inline(__always)
     func yieldPut(_ g: Goroutine, _ m: Machine) {
         if deterministic {
+            det!.spontaneousWakeups.append(g.id)
             det!.makeRunnable(g)
             return
         }

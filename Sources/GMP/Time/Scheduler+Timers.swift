@@ -101,7 +101,10 @@ extension Scheduler {
         for t in due {
             switch t.action {
             case .ready(let g):
-                g.withGoroutine { ready($0) }
+                g.withGoroutine {
+                    det?.spontaneousWakeups.append($0.id)
+                    ready($0)
+                }
             case .send(let ch):
                 _ = ch.offer(TimerTick(nanoseconds: now))
             case .spawn(let body):
@@ -138,6 +141,12 @@ extension Scheduler {
     var timersPending: Bool {
         allp.contains { $0.timers.count.load(ordering: .sequentiallyConsistent) > 0 }
     }
+
+    /// Deterministic mode: the ids of goroutines made runnable without another
+    /// goroutine's step doing it — by a timer (a sleep ending, which the virtual clock
+    /// causes) or by their own yield — in order; empty otherwise. DPOR tells these from
+    /// wake-ups a step causes (TriColorLab's Footprint.swift).
+    public var deterministicSpontaneousWakeups: [Int64] { det?.spontaneousWakeups ?? [] }
 
     /// Deterministic mode: fires every timer due at the virtual clock (one P, so one heap);
     /// the goroutines they ready join the runnable set in firing order.

@@ -51,6 +51,7 @@ final class InvariantChecker: @unchecked Sendable {
     /// `raisePendingFailure()` — a goroutine cannot panic from the system stack.
     func check(after what: @autoclosure () -> String) {
         guard pendingFailure == nil, engine.phase.load(ordering: .relaxed) != .off, invariant != .none else { return }
+        heap.accessObserver?.heapChecked()
         var failure: String? = nil
         Goroutine.onSystemStack { () -> Void in
             guard let e = violation(of: invariant) else { return }

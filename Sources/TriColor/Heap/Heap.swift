@@ -83,6 +83,10 @@ public final class Heap: @unchecked Sendable {
     /// runtime's event log when it records events (the MMU that counts sweeping). Set once
     /// by the owning runtime before any goroutine runs; read-only afterwards.
     var sweepObserver: (@Sendable (Int64, Int64) -> Void)? = nil
+    /// What each step touches of the collector's state (DPOR runs only; Trace/AccessObserver.swift).
+    /// Set by the owner before any goroutine runs; read-only afterwards, and then only
+    /// called on a deterministic run's single M.
+    package var accessObserver: (any AccessObserver)? = nil
 
     /// Creates a heap, reserving its arena.
     /// - Throws: `HeapError.reservationFailed` if the OS refuses the reservation.

@@ -128,6 +128,7 @@ final class MarkEngine: @unchecked Sendable {
         markStart = nanotime()
         stackEpoch = UInt64(heap.cycle)
         phase.store(.mark, ordering: .relaxed)
+        heap.accessObserver?.transition()
     }
 
     /// Whether `g`'s stack has been scanned (is black) in the current cycle.
@@ -161,6 +162,7 @@ final class MarkEngine: @unchecked Sendable {
         heap.startSweepCycle()
         c.collections.wrappingAdd(1, ordering: .relaxed)
         phase.store(.off, ordering: .relaxed)
+        heap.accessObserver?.transition()
         return live
     }
 
@@ -210,6 +212,7 @@ final class MarkEngine: @unchecked Sendable {
         s.pointee.setGrey(i)
         gcw.grey.push(r)
         gcw.publishLocalCount()
+        heap.accessObserver?.shade(r.offset, greyed: true)
     }
 
     /// Colours a new object black while marking (allocate-black): mark bit set, never
@@ -273,8 +276,10 @@ final class MarkEngine: @unchecked Sendable {
         if M.setMarked(s, i) {
             M.setGrey(s, i)
             grey.push(r)
+            if _slowPath(heap.accessObserver != nil) { heap.accessObserver.unsafelyUnwrapped.shade(r.offset, greyed: true) }
             return true
         }
+        if _slowPath(heap.accessObserver != nil) { heap.accessObserver.unsafelyUnwrapped.shade(r.offset, greyed: false) }
         return false
     }
 
@@ -343,8 +348,18 @@ final class MarkEngine: @unchecked Sendable {
 
     @inline(__always)
     private func pop<M: MarkBits>(_ grey: inout GreyStack, _: M.Type) -> Ref? {
-        if let r = grey.pop() { return r }
-        guard M.shares, let batch = pool.take() else { return nil }
+        let observer = heap.accessObserver
+        if let r = grey.pop() {
+            if _slowPath(observer != nil) { observer.unsafelyUnwrapped.queue(pool: false, written: true) }
+            return r
+        }
+        if _slowPath(observer != nil) { observer.unsafelyUnwrapped.queue(pool: false, written: false) }
+        guard M.shares else { return nil }
+        guard let batch = pool.take() else {
+            if _slowPath(observer != nil) { observer.unsafelyUnwrapped.queue(pool: true, written: false) }
+            return nil
+        }
+        if _slowPath(observer != nil) { observer.unsafelyUnwrapped.queue(pool: true, written: true) }
         grey.push(contentsOf: batch)
         return grey.pop()
     }
@@ -353,7 +368,10 @@ final class MarkEngine: @unchecked Sendable {
     /// grey objects, give half of them away so idle workers and other Ps can help.
     @inline(__always)
     private func balance(_ grey: inout GreyStack) {
-        if grey.count >= 8 && pool.isEmptyHint { pool.put(grey.removeTop(grey.count / 2)) }
+        if grey.count >= 8 && pool.isEmptyHint {
+            pool.put(grey.removeTop(grey.count / 2))
+            heap.accessObserver?.queue(pool: true, written: true)
+        }
     }
 
     /// Scans the grey object `obj` whose header is `word`: it becomes black and its fields
@@ -364,6 +382,7 @@ final class MarkEngine: @unchecked Sendable {
             heapInvariantFailure("scan: grey object \(obj) is not in an in-use span (GC cycle \(heap.cycle))")
         }
         M.clearGrey(s, s.pointee.objectIndex(obj.offset))
+        if _slowPath(heap.accessObserver != nil) { heap.accessObserver.unsafelyUnwrapped.scan(obj.offset) }
         let n = ObjectHeader.pointerFields(word)
         for f in 0..<n {
             let v = heap.fieldSlot(obj, f).load()
@@ -371,7 +390,10 @@ final class MarkEngine: @unchecked Sendable {
             if _slowPath(M.validatesFields && heap.checked), let m = heap.validate(v) { badField(obj, f, v, m) }
             if _slowPath(shade(v, &grey, M.self) == nil) { badField(obj, f, v, nil) }
         }
-        if M.shares && grey.count >= GCWork.flushAt * 2 { pool.put(grey.removeTop(GCWork.flushAt)) }
+        if M.shares && grey.count >= GCWork.flushAt * 2 {
+            pool.put(grey.removeTop(GCWork.flushAt))
+            heap.accessObserver?.queue(pool: true, written: true)
+        }
         return heap.objectSize(word)
     }
 

@@ -64,6 +64,7 @@ extension Heap {
             counters.spansSwept.wrappingAdd(1, ordering: .relaxed)
             sweepObserver?(t0, t1)
         }
+        accessObserver?.sweptSpan()
         let sg = sweepgen.load(ordering: .acquiring)
         if s.pointee.sweepgen.load(ordering: .relaxed) != sg &- 1 {
             heapInvariantFailure("sweep: span at page \(s.pointee.startPage) not claimed "
@@ -76,7 +77,7 @@ extension Heap {
         var live = 0
         for w in 0..<words {
             let marks = s.pointee.markBits[w].load(ordering: .relaxed)
-            if checked {
+            if checked || accessObserver != nil {
                 // Slots allocated before this sweep: below freeIndex, or allocBit set.
                 let lo = w << 6
                 let below: UInt64 = freeIndex >= lo + 64 ? ~0 : (freeIndex <= lo ? 0 : (1 << UInt64(freeIndex - lo)) - 1)
@@ -85,7 +86,9 @@ extension Heap {
                 while dead != 0 {
                     let i = lo + dead.trailingZeroBitCount
                     dead &= dead &- 1
-                    markFreed(at: s.pointee.base + UInt64(i) * s.pointee.elemSize, cycle: cycle)
+                    let offset = s.pointee.base + UInt64(i) * s.pointee.elemSize
+                    accessObserver?.freed(offset)
+                    if checked { markFreed(at: offset, cycle: cycle) }
                 }
             }
             s.pointee.allocBits[w] = marks

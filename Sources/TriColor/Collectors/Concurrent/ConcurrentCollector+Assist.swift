@@ -14,6 +14,7 @@ extension ConcurrentCollector {
         // Only cycles run by `runCycle` (with background workers) pace allocation; a mark
         // stepped by hand (teaching scenarios) does exactly the scans it is told to.
         guard active.load(ordering: .relaxed), let g = Goroutine.current, !g.isSystem else { return }
+        heap.accessObserver?.bookkeeping()
         let cycle = UInt64(heap.cycle)
         if g.collectorCreditCycle != cycle {
             g.collectorCreditCycle = cycle
@@ -112,6 +113,7 @@ extension ConcurrentCollector {
     /// Banks `work` bytes of background scan work: first to goroutines parked on the assist
     /// queue, the rest as credit assists can steal (Go's gcFlushBgCredit).
     func flushBackgroundCredit(_ work: Int) {
+        heap.accessObserver?.bookkeeping()
         if assistQueue.isEmptyHint {
             bgScanCredit.add(work, ordering: .relaxed)
             return

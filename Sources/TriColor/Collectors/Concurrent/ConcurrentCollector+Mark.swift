@@ -25,6 +25,7 @@ extension ConcurrentCollector {
         var idleRounds = 0
         var lastProgress = clock(), lastMarked = engine.markedObjects.load(ordering: .relaxed)
         while true {
+            heap.accessObserver?.allQueuesRead()
             let marked = engine.markedObjects.load(ordering: .relaxed)
             if marked != lastMarked { (lastMarked, lastProgress) = (marked, clock()) }
             if pool.isEmpty && busyWorkers.load(ordering: .sequentiallyConsistent) == 0 {
@@ -55,6 +56,7 @@ extension ConcurrentCollector {
     /// With the world stopped: moves every P's barrier buffer and local grey objects to
     /// the pool. Returns true if there is anything to mark.
     func flushAllProcessors() -> Bool {
+        heap.accessObserver?.transition()
         var found = false
         forEachProcessorWork { gcw in
             barrier.flush(gcw)

@@ -25,6 +25,7 @@ extension ConcurrentCollector {
     private func scanStackOnSystemStack(_ g: Goroutine, _ gcw: GCWork) {
         let st = g.currentStatus
         if st == .dead || st == .idle { return }
+        heap.accessObserver?.stackScanned(g.id)
         let roots = g.roots
         for i in 0..<roots.count {
             engine.shadeRoot(Ref(offset: roots[i]), into: gcw, from: "goroutine \(g.id)'s stack slot \(i)")

@@ -65,6 +65,7 @@ extension ConcurrentCollector {
         let kind: GCCPUKind = share == nil ? .dedicated : .fractional
         var selfNS: Int64 = 0
         while active.load(ordering: .relaxed) {
+            heap.accessObserver?.bookkeeping()
             if let f = share {
                 // Run only while this worker's time since mark start is under its share.
                 let sinceStart = clock() - markStartClock

@@ -42,6 +42,7 @@ final class ProgramExecution: @unchecked Sendable {
         self.footprints = footprints
     }
 
+<<<<<<< HEAD
     /// `safePointChoices[k][j]`: the index in the replay string of the choice made at the
     /// safe point after goroutine k's operation j (nil: a forced decision, nothing
     /// recorded), for the operations that ran. Deterministic runs only (nil otherwise):
@@ -51,18 +52,19 @@ final class ProgramExecution: @unchecked Sendable {
     /// The program's goroutines, by index, once started (for the footprint probe).
     var goroutines: [Int: Goroutine] = [:]
 
+=======
+>>>>>>> por
     /// The collector as the footprint log sees it (Footprint.swift).
-    func probe() -> CollectorProbe {
-        var black: UInt64 = 0
-        if let cc = rt.concurrentCollector, rt.isMarking {
-            for (k, g) in goroutines where k < 64 && cc.isStackBlack(g) { black |= 1 << UInt64(k) }
-        }
-        return CollectorProbe(marking: rt.isMarking, cycle: rt.heap.cycle, blackStacks: black)
-    }
+    func probe() -> CollectorProbe { CollectorProbe(marking: rt.isMarking, cycle: rt.heap.cycle) }
 
     /// The main goroutine: build the heap, start the goroutines, wait, final cycle, check.
     func main() {
-        footprints?.probe = { [unowned self] in probe() }
+        if let log = footprints {
+            log.probe = { [unowned self] in probe() }
+            let sched = rt.scheduler
+            log.spontaneousWakeups = { sched.deterministicSpontaneousWakeups }
+            log.begin(Goroutine.current!.id, .buildingHeap)
+        }
         let capacity = max(1, program.sendCount)
         channels = (0..<program.channelCount).map { _ in rt.makeChannel(capacity: capacity) }
         rt.withFrame {
@@ -88,10 +90,16 @@ final class ProgramExecution: @unchecked Sendable {
             trace.event(rt, "main: start GC")
             rt.startCollection()
         }
+        // From here until it releases the goroutines main waits for them and runs the
+        // final cycle as its coordinator: the wait group, and what the collector reports.
+        var waiting = Footprint.collectorLoops
+        waiting.write(Footprint.waitGroups)
+        footprints?.begin(Goroutine.current!.id, waiting, midStep: true)
         wg.wait()
         trace.event(rt, "main: all goroutines done (holding their slots); final full cycle")
         rt.collect()
         while rt.heap.sweepOne() {}
+        footprints?.begin(Goroutine.current!.id, .everything)
         release.close()
         exited.wait()
         checkReachableFromGlobals()
@@ -102,12 +110,13 @@ final class ProgramExecution: @unchecked Sendable {
     func runThread(_ k: Int, _ slots: [StackSlot]) {
         let me = "g\(k)"
         if trace.enabled, let g = Goroutine.current { trace.goroutineNames[g.id] = me }
-        if footprints != nil { goroutines[k] = Goroutine.current! }
+        footprints?.register(Goroutine.current!.id, thread: k)
         for (j, op) in program.threads[k].ops.enumerated() {
             if let log = footprints { log.begin(Goroutine.current!.id, footprint(k, op, slots)) }
             checkRoots(me, slots)
             let before = trace.enabled ? trace.written(rt, me, op, slots) : nil
             perform(op, slots)
+            if let log = footprints { log.also(allocated(op, slots)) }
             if trace.enabled {
                 trace.op(rt, me, j, op, slots)
                 trace.frame(rt, thread: k, index: j, op, before)
@@ -117,7 +126,11 @@ final class ProgramExecution: @unchecked Sendable {
             Goroutine.safePoint()
             if safePointChoices != nil { safePointChoices![k].append(rt.scheduler.recordedChoices > choice ? choice : nil) }
         }
-        if let log = footprints { log.begin(Goroutine.current!.id, .everything) }
+        if let log = footprints {
+            var fp = footprint(k, .yield, slots)
+            fp.write(Footprint.waitGroups)
+            log.begin(Goroutine.current!.id, fp)
+        }
         wg.done()
         _ = release.receive()
         checkRoots(me, slots)
@@ -185,9 +198,20 @@ final class ProgramExecution: @unchecked Sendable {
             if !r.isNil { fp.read(Footprint.header(r.offset)) }
         }
         func object(_ slot: Int) -> UInt64? { let r = rt[s[slot]]; return r.isNil ? nil : r.offset }
-        func pointerWrite() { if rt.isMarking { fp.write(Footprint.collector) } else { fp.read(Footprint.collector) } }
+        func pointerWrite() { fp.read(Footprint.phase) }
+        func allocation() {
+            fp.write(Footprint.allocator)
+            fp.read(Footprint.phase)
+            if rt.isMarking { fp.write(Footprint.bookkeeping) }
+        }
         switch op {
-        case .alloc, .allocInto, .spawn, .startGC: return .everything
+        case .spawn, .startGC: return .everything
+        case .alloc(let d):
+            allocation()
+            fp.write(Footprint.slot(k, d))
+        case .allocInto(let o, let f):
+            allocation()
+            if let x = object(o) { fp.write(Footprint.field(x, f)); pointerWrite() }
         case .store(let o, let f, _), .clearField(let o, let f):
             if let x = object(o) { fp.write(Footprint.field(x, f)); pointerWrite() }
         case .load(let d, let o, let f):
@@ -205,14 +229,34 @@ final class ProgramExecution: @unchecked Sendable {
         case .loadGlobal(let d, _), .copy(let d, _), .clear(let d):
             fp.write(Footprint.slot(k, d))
         case .send(let c, _):
-            // May park (a decision) before its barrier'd store: a cycle may begin meanwhile.
+            // The moved pointer is shaded while marking (reported by the collector).
             fp.write(Footprint.channel(c))
-            fp.write(Footprint.collector)
+            fp.read(Footprint.phase)
         case .receive(let c, let d):
             fp.write(Footprint.channel(c))
             fp.write(Footprint.slot(k, d))
-            fp.write(Footprint.collector)
+            fp.read(Footprint.phase)
         case .yield: break
+        }
+        return fp
+    }
+
+    /// What an allocating operation touched that is known only once it returned: the new
+    /// object's header and colour (allocate-black). A goroutine still holding a freed
+    /// object whose slot was reused reads that header in its root check.
+    func allocated(_ op: MutatorOp, _ s: [StackSlot]) -> Footprint {
+        var fp = Footprint()
+        let r: Ref
+        switch op {
+        case .alloc(let d): r = rt[s[d]]
+        case .allocInto(let o, let f):
+            let obj = rt[s[o]]
+            r = obj.isNil ? .nil : rt.load(obj, f)
+        default: return fp
+        }
+        if !r.isNil {
+            fp.write(Footprint.header(r.offset))
+            fp.write(Footprint.colour(r.offset))
         }
         return fp
     }

@@ -156,6 +156,7 @@ public struct ProgramRunner: Sendable {
         do { rt = try TriColorRuntime(c) } catch {
             return RunOutcome(verdict: .error("cannot create the runtime: \(error)"), replay: "r1:", decisions: 0, cycles: 0, trace: [])
         }
+        rt.heap.accessObserver = footprints
         let exec = ProgramExecution(rt: rt, program: program, tracing: traceOperations, footprints: footprints,
                                     deterministic: realThreads == nil)
         exec.trace.showInvariants = checkLevel == .full

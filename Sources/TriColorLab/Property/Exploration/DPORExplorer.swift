@@ -24,7 +24,10 @@
 //      the reversed order must be tried from node j. Add p to j's backtrack set if p was
 //      a candidate there, else a candidate whose later steps happen before i, else every
 //      candidate (FG's rule);
-//   4. backtrack to the deepest node with a backtrack entry neither done nor asleep.
+//   4. backtrack to the deepest node with a backtrack entry neither done nor asleep. The
+//      branches the nodes left behind never took (within the bound) are what the
+//      reduction pruned (`Result.prunedBranches`: each is at least one schedule of the
+//      plain search).
 // The child of node n reached by step t sleeps on n's sleeping and already-explored
 // goroutines whose step is independent of t: running them first again would only give
 // reorderings of runs already made.
@@ -114,8 +117,11 @@ final class DPORStrategy: ScheduleStrategy, @unchecked Sendable {
     private func closeStep(_ n: Int, nextCandidates ids: [Int64]) {
         let ran = nodes[n].chosen
         var fp = log.close(ranBy: ran)
-        // A wake-up (some goroutine runnable now that was not before): dependent on all.
-        if ids.contains(where: { $0 != ran && !previous.contains($0) }) { fp = .everything }
+        // A wake-up (some goroutine runnable now that was not before) that no timer or
+        // yield of its own accounts for (a new goroutine, a hand-off): dependent on all.
+        let woken = ids.filter { $0 != ran && !previous.contains($0) }
+        let spontaneous = log.takeSpontaneousWakeups()
+        if woken.contains(where: { !spontaneous.contains($0) || !seen.contains($0) }) { fp = .everything }
         footprints.append(fp)
     }
 
@@ -159,6 +165,9 @@ public struct DPORExplorer: Sendable {
         /// (the reduction's headroom: only the others can commute).
         public var steps = 0
         public var stepsDependentOnAll = 0
+        /// Branches of the bounded search tree, at nodes this search visited, that it never
+        /// entered: each is at least one schedule the plain search runs.
+        public var prunedBranches = 0
     }
 
     public func explore(_ program: MutatorProgram) -> Result {
@@ -190,7 +199,9 @@ public struct DPORExplorer: Sendable {
             } else {
                 Self.addBacktracks(&nodes, strategy.footprints, strategy.createdBy)
             }
-            guard let next = nextPath(nodes) else {
+            let (next, pruned) = nextPath(nodes)
+            result.prunedBranches += pruned
+            guard let next else {
                 result.complete = true
                 return result
             }
@@ -240,21 +251,28 @@ public struct DPORExplorer: Sendable {
         }
     }
 
-    /// Step 4: the path to the deepest node with something left to try (nil: finished).
-    func nextPath(_ nodes: [DPORNode]) -> [DPORNode]? {
+    /// Step 4: the path to the deepest node with something left to try (nil: finished),
+    /// and the branches the nodes it leaves behind never took (within the bound): the
+    /// subtrees the plain search would have entered there and this one pruned.
+    func nextPath(_ nodes: [DPORNode]) -> (path: [DPORNode]?, pruned: Int) {
         var preemptions: [Int] = [0]
         for n in nodes { preemptions.append(preemptions.last! + (n.chosen != n.ids[0] ? 1 : 0)) }
+        func allowed(_ n: Int, _ q: Int64) -> Bool {
+            bound.map { preemptions[n] + (q != nodes[n].ids[0] ? 1 : 0) <= $0 } ?? true
+        }
+        var pruned = 0
         var n = nodes.count - 1
         while n >= 0 {
             let node = nodes[n]
             for q in node.ids where node.backtrack.contains(q) && node.done[q] == nil && !node.sleep.contains(where: { $0.id == q }) {
-                if let b = bound, preemptions[n] + (q != node.ids[0] ? 1 : 0) > b { continue }
+                if !allowed(n, q) { continue }
                 var path = Array(nodes[...n])
                 path[n].chosen = q
-                return path
+                return (path, pruned)
             }
+            pruned += node.ids.filter { node.done[$0] == nil && allowed(n, $0) }.count
             n -= 1
         }
-        return nil
+        return (nil, pruned)
     }
 }

@@ -6,64 +6,80 @@
 // dependency relation on steps: two steps of different goroutines are *independent* when
 // running them in either order from the same state gives the same state, and neither
 // enables or disables the other. Swapping adjacent independent steps then yields an
-// equivalent run (the same Mazurkiewicz trace), which the search need not try again.
+// equivalent run (the same Mazurkiewicz trace), which the search need not try again. The
+// relation must be sound (steps that do not commute are dependent; when in doubt,
+// dependent); the more precise it is, the fewer runs the search needs.
 //
-// We do not instrument the runtime. A step's footprint is a set of abstract resources,
-// each read or written, recorded by the mutator program's own goroutines
-// (ProgramExecution) before each operation, from the objects their slots hold at that
-// moment:
+// A footprint is a set of abstract resources, each read or written:
 //
-//   object field (o, f)   load, store, clearField, take, put, allocInto (read or write)
-//   object header (o)     the root check before each operation validates every object a
-//                         slot or global holds (freed or not): a read
-//   global g              loadGlobal (read), setGlobal / clearGlobal (write); the root check
-//                         reads every global
-//   stack slot (k, s)     goroutine k's slot s (its own operations read and write them)
-//   channel c             send, receive (write: the buffer and the waiters)
-//   collector state       the mark phase, the work queue, stack colours, the sweeper: a
-//                         pointer write reads it outside a cycle (the barrier looks at the
-//                         phase and does nothing) and writes it while marking (the barrier
-//                         shades and queues objects; check level full then checks the
-//                         tri-colour invariant over the whole heap)
+//   field (o, f)        one pointer field; (o, *) every field of o; (*) every field
+//   header (o)          whether o is live (allocated, or freed by a sweep)
+//   colour (o)          o's mark and grey bits
+//   global g, stack slot (k, s) (k, *: goroutine k's whole stack), channel c, the
+//                       program's wait groups
+//   queue p, pool       P p's local grey stack, the shared pool of grey batches
+//   phase               the mark phase and barrier-enabled state every pointer store reads
+//   allocator           spans, free slots, sweep state
+//   bookkeeping         background scan credit, the assist queue, the fractional worker's
+//                       wake-up hint
 //
-// The collector's goroutines declare nothing; their steps are judged by what they changed,
-// from a probe of the collector taken at every step boundary (the mark phase, the cycle
-// number, and which of the program's goroutines have black stacks):
-//   - a step that runs wholly inside one mark phase writes the collector state, reads
-//     every object field (a drain round scans objects, shades, blackens), and reads every
-//     slot of each goroutine whose stack turned black during it (a stack scan). It does
-//     not free objects (only sweeping does) and writes no field or slot, so it commutes
-//     with a mutator's loads and slot moves on goroutines it did not scan; every pointer
-//     write while marking conflicts with it through the collector state;
-//   - any other collector step (a cycle or mark phase begins or ends: pauses, stack scans
-//     of the first or last pause, mark termination, sweeping) is dependent on every step.
-// Dependent on every step ("all") as well:
+// Where footprints come from. The program's goroutines declare theirs (ProgramExecution)
+// before each operation, from the objects their slots hold at that moment: every
+// operation's root check reads the goroutine's slots, the globals and the headers of what
+// they hold; a load reads (o, f) and writes the slot it fills; a store, clearField, take,
+// put or setGlobal writes the field or global and reads the phase (the barrier tests it);
+// an allocation writes the allocator and its slot or field (and, while marking, the
+// bookkeeping: it may assist) and, once it returned, the new object's header and colour;
+// send and receive write their channel; after its last operation a goroutine writes the
+// wait groups. The collector reports what it touches as it touches it
+// (TriColor's AccessObserver, at a handful of places), charged to whichever step is
+// running — a worker's, the coordinator's, or a mutator's whose write barrier, assist or
+// lazy sweep did the work:
+//
+//   shade(o)        reads o's colour; if o turned grey, writes it and the P's queue
+//   scan(o)         reads (o, *), writes o's colour (black)
+//   pop, push       the P's queue or the pool, written; found empty: read
+//   idle test       the coordinator's poll reads every queue (and the counters drains move)
+//   stack scan      writes goroutine k's stack (k, *): it reads every slot and turns the
+//                   stack black, which the hybrid barrier of goroutine k reads
+//   invariant check (check level full, after every barrier and scan) reads every field,
+//                   colour and header
+//   sweep           writes the allocator; each object it frees, its header and colour
+//   worker, assist  write the bookkeeping
+// A collector goroutine's step also reads the allocator and the phase, which its loops
+// look at without reporting.
+//
+// Dependent on every step ("all"):
+//   - a phase transition (start of mark, a mark-completion flush, mark termination) and
+//     any step during which the cycle number or the marking flag changed: they write the
+//     phase, flush every queue, scan globals and (for some plans) every stack, check the
+//     whole heap;
 //   - main's steps (it builds the heap, starts goroutines and cycles, runs the final
-//     collection and the end check);
-//   - alloc, allocInto, spawn and startGC (an allocation may start a cycle, assist the mark,
-//     sweep spans and so free objects; a spawn creates a goroutine and shades what it
-//     carries);
-//   - a goroutine's steps after its last operation (wait group, release channel);
-//   - a mutator step during which the probe changed (collector work run on its behalf);
-//   - any step after which a goroutine is runnable that was not before (a wake-up: a
-//     channel hand-off, a timer, a spawn), so that no independent step ever enables
-//     another.
-// Where we were unsure we were conservative, except in one place: virtual time. Every
-// decision advances the clock by 1 us, and the collector's workers read it (a fractional
-// worker's share, a dedicated worker's burst length), so swapping a mutator step with a
-// collector step moves the collector's clock by one decision. We treat that as
-// independent; if a worker's threshold fell exactly there, the reordered run could differ.
-// DPORTests measures coverage against the plain search rather than assuming it. Precise
-// footprints for drains (the objects each round blackened) would let pointer writes
-// commute with drains of other objects; we did not go that far.
+//     collection and the end check), spawn and startGC;
+//   - a step after which a goroutine is runnable that was not before and that neither a
+//     timer nor its own yield made runnable (a channel hand-off, a wait group, a lock, a
+//     spawn): so that no independent step ever enables another. A goroutine a timer woke
+//     (a worker's or the coordinator's sleep ending) was woken by the virtual clock, not
+//     by the step that happened to run, and one that yielded was never blocked; the
+//     scheduler counts both (`Scheduler.deterministicSpontaneousWakeups`).
 // Two footprints conflict when either is "all", or one writes a resource the other reads
-// or writes (a field wildcard covers every field, a stack key every slot of one goroutine).
+// or writes (wildcards overlap what they cover).
+//
+// What is not modelled: virtual time. Every decision advances the clock by 1 us; timers
+// and the workers' shares read it, so swapping two steps moves a sleep's deadline by one
+// decision. We treat that as independent; if a threshold fell exactly there, the
+// reordered run could differ. Counters that only feed reports (barrier calls, CPU time)
+// are ignored too; the ones the invariant check prints (its step count) move only with
+// scans and barriers, which conflict with every check anyway. DPORTests measures coverage
+// against the plain search rather than assuming it.
 //
 // A goroutine's footprint for operation j is declared with `begin` and stays in force
 // (the "ambient" footprint) until its next `begin`: an operation with a safe point inside
-// (alloc) spans several steps, and each of them is charged the whole operation.
+// (alloc, a blocking send) spans several steps, and each of them is charged the whole
+// operation, plus whatever the collector reported during that step.
 
 import GMP
+import TriColor
 
 /// The resources one step read and wrote (see the essay above).
 struct Footprint: Sendable, Equatable {
@@ -74,33 +90,65 @@ struct Footprint: Sendable, Equatable {
 
     static let everything = Footprint(all: true)
 
-    enum Kind: UInt64 { case field = 1, header, global, slot, channel, collector }
+    /// A key is a kind (top 6 bits) and a payload; an all-ones payload is the kind's wildcard.
+    enum Kind: UInt64 { case field = 1, header, colour, global, slot, channel, queue, collector }
 
-    static func key(_ kind: Kind, _ payload: UInt64) -> UInt64 { kind.rawValue << 58 | payload }
+    static let payloadBits: UInt64 = 58
+    static let wildcard: UInt64 = (1 << payloadBits) - 1
+    static func key(_ kind: Kind, _ payload: UInt64) -> UInt64 { kind.rawValue << payloadBits | payload }
     static func field(_ object: UInt64, _ f: Int) -> UInt64 { key(.field, object << 2 | UInt64(f)) }
+    /// Every field of `object` (a scan reads them all); fields are 0 and 1.
+    static func fields(_ object: UInt64) -> UInt64 { key(.field, object << 2 | 3) }
     static func header(_ object: UInt64) -> UInt64 { key(.header, object) }
+    static func colour(_ object: UInt64) -> UInt64 { key(.colour, object) }
     static func global(_ g: Int) -> UInt64 { key(.global, UInt64(g)) }
     static func slot(_ thread: Int, _ s: Int) -> UInt64 { key(.slot, UInt64(thread) << 8 | UInt64(s)) }
-    static func channel(_ c: Int) -> UInt64 { key(.channel, UInt64(c)) }
-    static let collector = key(.collector, 0)
-    /// Every field of every object.
-    static let allFields = key(.field, (1 << 58) - 1)
-    /// Every slot of goroutine `thread`.
+    /// Every slot of goroutine `thread` (its stack; a scan reads it and blackens it).
     static func stack(_ thread: Int) -> UInt64 { key(.slot, UInt64(thread) << 8 | 0xFF) }
+    static func channel(_ c: Int) -> UInt64 { key(.channel, UInt64(c)) }
+    /// The program's two wait groups (goroutines done, goroutines exited).
+    static let waitGroups = key(.channel, 1 << 20)
+    /// P `p`'s local grey stack (and write-barrier buffer).
+    static func queue(_ p: Int) -> UInt64 { key(.queue, UInt64(p) + 1) }
+    /// The shared pool of grey batches.
+    static let pool = key(.queue, 0)
+    /// The barrier-enabled state and mark phase every pointer store reads; only a phase
+    /// transition writes it, and a transition is dependent on every step anyway.
+    static let phase = key(.collector, 0)
+    /// Spans and free slots: written by allocation and sweeping.
+    static let allocator = key(.collector, 1)
+    /// Which spans still need sweeping: written by sweeping (and transitions).
+    static let sweep = key(.collector, 3)
+    /// Background credit, the assist queue, the fractional worker's wake-up hint.
+    static let bookkeeping = key(.collector, 2)
+    static let allFields = key(.field, wildcard)
+    static let allHeaders = key(.header, wildcard)
+    static let allColours = key(.colour, wildcard)
+    static let allQueues = key(.queue, wildcard)
+    static let allGlobals = key(.global, wildcard)
+
+    /// What a collector goroutine's loops read without reporting: the sweep state and the
+    /// phase.
+    static let collectorLoops = Footprint(reads: [sweep, phase])
+    /// Main building the initial heap (before any cycle): allocations, stores, globals.
+    static let buildingHeap = Footprint(reads: [phase], writes: [allocator, allFields, allHeaders, allColours, allGlobals])
 
     /// Whether two keys name overlapping resources (equal, or a wildcard covers the other).
     static func overlap(_ a: UInt64, _ b: UInt64) -> Bool {
         if a == b { return true }
-        if a >> 58 != b >> 58 { return false }
-        if a == allFields || b == allFields { return true }
-        if a >> 58 == Kind.slot.rawValue, a >> 8 == b >> 8 { return a & 0xFF == 0xFF || b & 0xFF == 0xFF }
-        return false
+        if a >> payloadBits != b >> payloadBits { return false }
+        if a & wildcard == wildcard || b & wildcard == wildcard { return true }
+        switch a >> payloadBits {
+        case Kind.field.rawValue: return a >> 2 == b >> 2 && (a & 3 == 3 || b & 3 == 3)
+        case Kind.slot.rawValue: return a >> 8 == b >> 8 && (a & 0xFF == 0xFF || b & 0xFF == 0xFF)
+        default: return false
+        }
     }
 
     var isEmpty: Bool { !all && reads.isEmpty && writes.isEmpty }
 
-    mutating func read(_ k: UInt64) { if !reads.contains(k) { reads.append(k) } }
-    mutating func write(_ k: UInt64) { if !writes.contains(k) { writes.append(k) } }
+    mutating func read(_ k: UInt64) { if !all && !reads.contains(k) { reads.append(k) } }
+    mutating func write(_ k: UInt64) { if !all && !writes.contains(k) { writes.append(k) } }
 
     mutating func formUnion(_ o: Footprint) {
         if o.all { all = true }
@@ -123,53 +171,123 @@ struct Footprint: Sendable, Equatable {
     }
 }
 
-/// What the collector looks like at a step boundary (FootprintLog.probe).
+/// What the collector looks like at a step boundary (FootprintLog.probe): a step during
+/// which either changed began or ended a cycle or a mark phase.
 struct CollectorProbe: Equatable {
     var marking: Bool
     var cycle: UInt32
-    /// Bit k: goroutine k of the program has a black stack.
-    var blackStacks: UInt64
 }
 
-/// Collects the footprint of the step in progress during one run; the DPOR strategy
-/// closes a step at every decision (`close`). One per run; touched only by that run's
-/// single M.
-final class FootprintLog: @unchecked Sendable {
-    /// What the step in progress declared so far.
+/// Collects the footprint of the step in progress during one run: what the program's
+/// goroutines declare (`begin`, `also`) and what the collector reports (AccessObserver);
+/// the DPOR strategy closes a step at every decision (`close`). One per run; touched only
+/// by that run's single M.
+final class FootprintLog: AccessObserver, @unchecked Sendable {
+    /// What the step in progress touched so far.
     private var open = Footprint()
-    /// Each goroutine's last declared footprint, charged to every step it runs until it
-    /// declares the next one.
+    /// Each program goroutine's last declared footprint, charged to every step it runs
+    /// until it declares the next one.
     private var ambient: [Int64: Footprint] = [:]
-    /// Reads the collector (set by the run's ProgramExecution before it starts goroutines).
+    /// Goroutine id -> the program's goroutine index (whose slots are `Footprint.slot(k, _)`).
+    private var threads: [Int64: Int] = [:]
+    /// Reads the collector and the scheduler's timer wake-up count (set by the run's
+    /// ProgramExecution before it starts goroutines).
     var probe: (() -> CollectorProbe)?
+    var spontaneousWakeups: (() -> [Int64])?
     private var last: CollectorProbe?
+    private var lastSpontaneousWakeups = 0
+    /// The step in progress ran a phase transition.
+    private var transitioned = false
 
-    /// Goroutine `g` starts an operation touching `fp`.
-    func begin(_ g: Int64, _ fp: Footprint) {
+    /// Goroutine `g` is the program's goroutine `k`.
+    func register(_ g: Int64, thread k: Int) { threads[g] = k }
+
+    /// Goroutine `g` starts an operation touching `fp`. With `midStep`, `g` did work under
+    /// its previous footprint since the last decision, which the step is charged too.
+    func begin(_ g: Int64, _ fp: Footprint, midStep: Bool = false) {
+        if midStep, let previous = ambient[g] { open.formUnion(previous) }
         open.formUnion(fp)
         ambient[g] = fp
+    }
+
+    /// The step in progress also touched `fp` (known only after the operation: the object
+    /// an allocation returned).
+    func also(_ fp: Footprint) { open.formUnion(fp) }
+
+    /// Goroutines made runnable by timers or their own yields since the last call.
+    func takeSpontaneousWakeups() -> ArraySlice<Int64> {
+        let all = spontaneousWakeups?() ?? []
+        defer { lastSpontaneousWakeups = all.count }
+        return all[min(lastSpontaneousWakeups, all.count)...]
     }
 
     /// Ends the step goroutine `g` ran: its footprint (see the essay above).
     func close(ranBy g: Int64) -> Footprint {
         var fp = open
         open = Footprint()
+        let t = transitioned
+        transitioned = false
         let before = last
         let now = probe?()
         last = now
-        guard let before, let now else { return .everything }
+        guard let before, let now, before == now, !t else { return .everything }
         if let a = ambient[g] {
-            if before != now { return .everything }
             fp.formUnion(a)
             return fp
         }
-        guard before.marking && now.marking && before.cycle == now.cycle else { return .everything }
-        var c = Footprint()
-        c.write(Footprint.collector)
-        c.read(Footprint.allFields)
-        let scanned = now.blackStacks & ~before.blackStacks
-        for k in 0..<64 where scanned & (1 << UInt64(k)) != 0 { c.read(Footprint.stack(k)) }
-        if now.blackStacks & before.blackStacks != before.blackStacks { return .everything }
-        return c
+        // A collector goroutine: what it reported, and what its loops read.
+        fp.formUnion(.collectorLoops)
+        return fp
     }
+
+    // MARK: AccessObserver
+
+    func shade(_ object: UInt64, greyed: Bool) {
+        if greyed {
+            open.write(Footprint.colour(object))
+            open.write(Footprint.queue(Self.p))
+        } else {
+            open.read(Footprint.colour(object))
+        }
+    }
+
+    func scan(_ object: UInt64) {
+        open.read(Footprint.fields(object))
+        open.write(Footprint.colour(object))
+    }
+
+    func queue(pool: Bool, written: Bool) {
+        let k = pool ? Footprint.pool : Footprint.queue(Self.p)
+        if written { open.write(k) } else { open.read(k) }
+    }
+
+    func allQueuesRead() { open.read(Footprint.allQueues) }
+
+    func stackScanned(_ goroutine: Int64) {
+        // A stack outside the program (main's, a system goroutine's) gets a key of its own.
+        open.write(Footprint.stack(threads[goroutine] ?? 0xFFFF))
+    }
+
+    func heapChecked() {
+        open.read(Footprint.allFields)
+        open.read(Footprint.allColours)
+        open.read(Footprint.allHeaders)
+    }
+
+    func sweptSpan() {
+        open.write(Footprint.allocator)
+        open.write(Footprint.sweep)
+    }
+
+    func freed(_ object: UInt64) {
+        open.write(Footprint.header(object))
+        open.write(Footprint.colour(object))
+    }
+
+    func bookkeeping() { open.write(Footprint.bookkeeping) }
+
+    func transition() { transitioned = true }
+
+    /// The P the calling goroutine runs on (deterministic runs have one).
+    private static var p: Int { Processor.current?.id ?? 0 }
 }
