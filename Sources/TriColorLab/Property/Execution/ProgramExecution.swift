@@ -42,18 +42,12 @@ final class ProgramExecution: @unchecked Sendable {
         self.footprints = footprints
     }
 
-<<<<<<< HEAD
     /// `safePointChoices[k][j]`: the index in the replay string of the choice made at the
     /// safe point after goroutine k's operation j (nil: a forced decision, nothing
     /// recorded), for the operations that ran. Deterministic runs only (nil otherwise):
     /// then every goroutine runs on the one M, one at a time, so this needs no lock.
     var safePointChoices: [[Int?]]?
 
-    /// The program's goroutines, by index, once started (for the footprint probe).
-    var goroutines: [Int: Goroutine] = [:]
-
-=======
->>>>>>> por
     /// The collector as the footprint log sees it (Footprint.swift).
     func probe() -> CollectorProbe { CollectorProbe(marking: rt.isMarking, cycle: rt.heap.cycle) }
 
