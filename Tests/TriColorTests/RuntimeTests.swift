@@ -143,6 +143,8 @@ import Testing
             // heapStart is heapLive when the cycle began: at most the goal plus one span per
             // size class in flight.
             #expect(cur.heapStart <= prev.nextGoal + (64 << 10), "cycle \(cur.cycle): \(cur.heapStart) > goal \(prev.nextGoal)")
+            // The goal a cycle ran against (gctrace's) is the one its predecessor set.
+            #expect(cur.goal == prev.nextGoal, "cycle \(cur.cycle): goal \(cur.goal), previous cycle set \(prev.nextGoal)")
         }
         let live = recs.last!.heapMarked
         #expect(live >= 20_000 * 64 && live < 20_000 * 64 * 2)
@@ -178,11 +180,11 @@ import Testing
     @Test func gctraceLineHasGoShape() {
         var r = GCCycleRecord(cycle: 7, reason: .heap, collector: .hybrid, start: 0, sweepTermNS: 15_000,
                               markNS: 2_100_000, markTermNS: 20_000, pauses: [15_000, 20_000], heapStart: 4 << 20,
-                              heapEnd: 5 << 20, heapMarked: 2 << 20, nextGoal: 8 << 20, procs: 2, markedObjects: 1)
+                              heapEnd: 5 << 20, heapMarked: 2 << 20, nextGoal: 8 << 20, procs: 2, goal: 6 << 20, markedObjects: 1)
         (r.assistCPUNS, r.backgroundCPUNS, r.idleCPUNS) = (300_000, 1_050_000, 0)
         let line = gctraceLine(r, sinceStartNS: 1_234_000_000, gcFraction: 0.03)
         // cpu: pauses x 2 P around the measured assist/background/idle times.
-        #expect(line == "gc 7 @1.234s 3%: 0.015+2.1+0.02 ms clock, 0.03+0.3/1.1/0+0.04 ms cpu, 4->5->2 MB, 8 MB goal, 2 P")
+        #expect(line == "gc 7 @1.234s 3%: 0.015+2.1+0.02 ms clock, 0.03+0.3/1.1/0+0.04 ms cpu, 4->5->2 MB, 6 MB goal, 2 P")
     }
 
     @Test func debugSettingsConfigureRuntime() {

@@ -49,6 +49,8 @@ public struct GCCycleRecord: Sendable {
     /// The heap goal set for the next cycle.
     public var nextGoal: Int
     public var procs: Int
+    /// The heap goal in effect when this cycle started (what Go's gctrace prints as "MB goal").
+    public var goal: Int = 0
     /// Objects marked.
     public var markedObjects: Int
     /// Write-barrier slow-path calls this cycle, and the objects the barrier turned grey.

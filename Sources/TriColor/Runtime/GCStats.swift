@@ -67,7 +67,8 @@ final class GCStatsRecorder: @unchecked Sendable {
 
 /// Formats a cycle in Go's gctrace shape (`gcFraction`: measured GC CPU / machine time since
 /// the runtime started):
-/// `gc 7 @1.234s 3%: 0.015+2.1+0.020 ms clock, 0.015+2.1/0/0+0.020 ms cpu, 4->5->2 MB, 8 MB goal, 2 P`.
+/// `gc 7 @1.234s 3%: 0.015+2.1+0.020 ms clock, 0.015+2.1/0/0+0.020 ms cpu, 4->5->2 MB, 8 MB goal, 2 P`,
+/// where the goal is the one this cycle ran against (as Go prints it), not the next one.
 func gctraceLine(_ r: GCCycleRecord, sinceStartNS: Int64, gcFraction: Double) -> String {
     func ms(_ ns: Int64) -> String {
         let v = Double(ns) / 1e6
@@ -87,5 +88,5 @@ func gctraceLine(_ r: GCCycleRecord, sinceStartNS: Int64, gcFraction: Double) ->
     let lastSTW = (r.pauses.last ?? 0) * procs
     return "gc \(r.cycle) @\(at)s \(pct)%: \(ms(r.sweepTermNS))+\(ms(r.markNS))+\(ms(r.markTermNS)) ms clock, "
         + "\(ms(firstSTW))+\(ms(r.assistCPUNS))/\(ms(r.backgroundCPUNS))/\(ms(r.idleCPUNS))+\(ms(lastSTW)) ms cpu, "
-        + "\(mb(r.heapStart))->\(mb(r.heapEnd))->\(mb(r.heapMarked)) MB, \(mb(r.nextGoal)) MB goal, \(r.procs) P"
+        + "\(mb(r.heapStart))->\(mb(r.heapEnd))->\(mb(r.heapMarked)) MB, \(mb(r.goal)) MB goal, \(r.procs) P"
 }

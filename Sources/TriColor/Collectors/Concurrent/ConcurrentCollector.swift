@@ -149,6 +149,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
         let sched = rt.scheduler
         let start = nanotime()
         let heapStart = heap.heapLiveBytes
+        let cycleGoal = rt.pacer.goal.load(ordering: .relaxed)
         var pauses: [Int64] = []
         rt.sweepBeforeCycle()
 
@@ -211,7 +212,7 @@ package final class ConcurrentCollector: Collector, @unchecked Sendable {
             cycle: Int(heap.cycle), reason: reason, collector: kind, start: start,
             sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: pauses.last!,
             pauses: pauses, heapStart: heapStart, heapEnd: heapEnd, heapMarked: marked,
-            nextGoal: goal, procs: sched.procs, markedObjects: engine.markedObjects.load(ordering: .relaxed),
+            nextGoal: goal, procs: sched.procs, goal: cycleGoal, markedObjects: engine.markedObjects.load(ordering: .relaxed),
             barrierCalls: lastBarrierCalls, shades: lastShades, floatingGarbageBytes: lastFloatingGarbage)
     }
 

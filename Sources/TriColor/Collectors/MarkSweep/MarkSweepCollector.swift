@@ -43,6 +43,7 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
         let sched = rt.scheduler
         let start = nanotime()
         let heapStart = rt.heap.heapLiveBytes
+        let cycleGoal = rt.pacer.goal.load(ordering: .relaxed)
         rt.sweepBeforeCycle()
         // Steps 1-5 run on the system stack with the world stopped (Go's gcStart and
         // gcMarkTermination run there too), not on the allocating goroutine's small stack.
@@ -88,7 +89,7 @@ final class MarkSweepCollector: Collector, @unchecked Sendable {
             cycle: report.cycle, reason: reason, collector: kind, start: start,
             sweepTermNS: t1 - start, markNS: t2 - t1, markTermNS: t3 - t2 + (nanotime() - t3),
             pauses: [pause], heapStart: heapStart, heapEnd: max(heapEnd, heapStart),
-            heapMarked: report.liveBytes, nextGoal: goal, procs: sched.procs,
+            heapMarked: report.liveBytes, nextGoal: goal, procs: sched.procs, goal: cycleGoal,
             markedObjects: report.markedObjects, floatingGarbageBytes: floating)
     }
 
