@@ -54,8 +54,21 @@ void *tc_stack_slab_map(size_t count, size_t usable, size_t guard, int *mode) {
   return base;
 }
 
-void tc_stack_discard(void *lo, size_t size) {
-  madvise(lo, size, MADV_DONTNEED);
+// Sanitizer runtimes, when one is loaded (weak: null otherwise).
+extern void __asan_unpoison_memory_region(void const volatile *addr, size_t size)
+    __attribute__((weak));
+extern void *__tsan_create_fiber(unsigned flags) __attribute__((weak));
+
+int tc_stack_slab_prepare_reuse(void *base, size_t len) {
+  // TSan keeps the last accesses to every word in its shadow and forgets them only when the
+  // memory is unmapped: a new runtime's goroutines on a kept slab would race with the dead
+  // fibers that used it. Unmap instead.
+  if (__tsan_create_fiber) return 0;
+  // ASan's shadow still holds the redzones of the frames of goroutines that were abandoned
+  // (never unwound) when their scheduler shut down; a new goroutine's frames there would be
+  // reported as stack-buffer-overflows. munmap would clear them; a kept slab clears them here.
+  if (__asan_unpoison_memory_region) __asan_unpoison_memory_region(base, len);
+  return 1;
 }
 
 static long read_long_file(const char *path, long fallback) {

@@ -61,9 +61,6 @@ void tc_switch(tc_context *from, tc_context *to);
 /// Like tc_switch, but `from` will never be resumed (the goroutine exited).
 void tc_switch_final(tc_context *from, tc_context *to);
 
-/// Switches only the registers: no exclusivity or sanitizer bookkeeping. For benchmarks of
-/// the raw switch cost.
-void tc_switch_raw(tc_context *from, tc_context *to);
 
 // MARK: - Stacks
 
@@ -78,8 +75,9 @@ enum {
 /// Stack i's usable region starts at base + i*(guard+usable) + guard.
 void *tc_stack_slab_map(size_t count, size_t usable, size_t guard, int *mode);
 
-/// Returns the memory of an unused stack to the kernel (keeps the address range).
-void tc_stack_discard(void *lo, size_t size);
+/// Readies a slab whose stacks are no longer used for another pool: clears ASan's poisoning of
+/// its frames; returns 0 when the slab cannot be reused (under TSan) and must be unmapped.
+int tc_stack_slab_prepare_reuse(void *base, size_t len);
 
 /// vm.max_map_count, or 65530 when it cannot be read.
 long tc_max_map_count(void);

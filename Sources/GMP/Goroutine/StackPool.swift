@@ -123,7 +123,7 @@ private final class SlabCache: @unchecked Sendable {
     /// Keeps a slab of a pool that is going away; false if the cache is full.
     func keep(_ base: UnsafeMutableRawPointer, _ len: Int, _ key: Key, _ mode: Int32) -> Bool {
         lock.withLock {
-            guard slabs.count < Self.limit else { return false }
+            guard slabs.count < Self.limit, tc_stack_slab_prepare_reuse(base, len) != 0 else { return false }
             slabs.append((key, base, len, mode))
             return true
         }
