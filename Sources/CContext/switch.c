@@ -235,3 +235,6 @@ __attribute__((noinline)) void tc_switch_final(tc_context *from, tc_context *to)
   __builtin_trap();
 }
 
+void tc_switch_raw(tc_context *from, tc_context *to) {
+  tc_context_switch_asm(&from->sp, to->sp);
+}

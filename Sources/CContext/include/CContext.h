@@ -61,6 +61,10 @@ void tc_switch(tc_context *from, tc_context *to);
 /// Like tc_switch, but `from` will never be resumed (the goroutine exited).
 void tc_switch_final(tc_context *from, tc_context *to);
 
+/// Switches only the registers: no exclusivity or sanitizer bookkeeping. For benchmarks of
+/// the raw switch cost (gcbench's sched suite).
+void tc_switch_raw(tc_context *from, tc_context *to);
+
 
 // MARK: - Stacks
 
