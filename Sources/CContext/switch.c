@@ -179,19 +179,43 @@ void tc_context_init(tc_context *ctx, void *stack_lo, size_t size, void (*entry)
   if (__tsan_create_fiber) ctx->tsan_fiber = __tsan_create_fiber(0);
 }
 
+// The calling thread's stack, looked up once per thread: for the process's main thread
+// glibc's pthread_getattr_np reads /proc/self/maps, and a thread that runs one
+// deterministic scheduler after another (Scheduler.run on the calling thread) asks at
+// every run.
+static __thread void *thread_stack_lo;
+static __thread size_t thread_stack_size;
+static __thread int thread_stack_known;
+
+static void thread_stack(void **lo, size_t *size) {
+  if (!thread_stack_known) {
+    thread_stack_known = 1;
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+      void *addr = NULL;
+      size_t sz = 0;
+      if (pthread_attr_getstack(&attr, &addr, &sz) == 0) {
+        thread_stack_lo = addr;
+        thread_stack_size = sz;
+      }
+      pthread_attr_destroy(&attr);
+    }
+  }
+  *lo = thread_stack_lo;
+  *size = thread_stack_size;
+}
+
+size_t tc_thread_stack_size(void) {
+  void *lo;
+  size_t size;
+  thread_stack(&lo, &size);
+  return size;
+}
+
 void tc_context_init_thread(tc_context *ctx) {
   memset(ctx, 0, sizeof *ctx);
   ctx->is_thread = 1;
-  pthread_attr_t attr;
-  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
-    void *addr = NULL;
-    size_t size = 0;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
-      ctx->stack_lo = addr;
-      ctx->stack_size = size;
-    }
-    pthread_attr_destroy(&attr);
-  }
+  thread_stack(&ctx->stack_lo, &ctx->stack_size);
   if (__tsan_get_current_fiber) ctx->tsan_fiber = __tsan_get_current_fiber();
 }
 

@@ -50,6 +50,8 @@ void tc_context_init(tc_context *ctx, void *stack_lo, size_t size,
 
 /// Describes the calling thread's own stack as a context (an M's g0). Call on that thread.
 void tc_context_init_thread(tc_context *ctx);
+/// The calling thread's stack size in bytes (0 if unknown), looked up once per thread.
+size_t tc_thread_stack_size(void);
 
 /// Releases per-context sanitizer state. The context must not be running.
 void tc_context_destroy(tc_context *ctx);

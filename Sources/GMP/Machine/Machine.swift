@@ -102,8 +102,9 @@ import Synchronization
         }
     }
 
-    /// Thread entry (Go's mstart): set up g0, then run the scheduler until shutdown.
-    private func mstart() {
+    /// Thread entry (Go's mstart): set up g0, then run the scheduler until shutdown. Also
+    /// called on the thread of a deterministic `Scheduler.run` (`startm(onCallingThread:)`).
+    func mstart() {
         tc_tls_set_m(Unmanaged.passUnretained(self).toOpaque())
         tc_context_init_thread(g0)
         tc_signals_thread_init()

@@ -13,7 +13,13 @@ import Foundation
 // is no decision at all. Time is virtual: every decision advances the clock by 1 us and timers fire
 // against that clock, so sleeps are deterministic too. With everything on one thread, the
 // same strategy choices produce the same run on any machine; the recorded choices form the
-// replay string, and `ScheduleStrategyKind.replay` feeds them back.
+// replay string, and `ScheduleStrategyKind.replay` feeds them back. The one M runs on the
+// thread that calls `Scheduler.run` when that thread is no M and has at least 1 MiB of stack
+// (a property-test campaign runs thousands of schedulers one after another, and a thread
+// start plus two hand-offs per run cost a third of a core); otherwise on a thread of its own.
+// Which thread it is changes no decision. The caller's thread keeps nothing of the run: its M
+// and goroutine thread-locals are cleared as the M leaves, and goroutines abandoned at the
+// end took their exclusivity records with them when they switched out (tc_switch).
 //
 // This file holds the mode's state and the scheduler's side of it; the strategies and the
 // replay string format are in ScheduleStrategy.swift.

@@ -103,8 +103,9 @@ extension Scheduler {
 
     /// Wakes an idle M, or starts a new one, to run `p` (or an idle P). Go's startm. With
     /// `spinning`, the caller has already counted the new M in `nmspinning`; if no P is left
-    /// that count is undone.
-    func startm(_ p: Processor?, spinning: Bool) {
+    /// that count is undone. With `onCallingThread` a new M runs on the calling thread
+    /// (which must be no M) and this returns when that M leaves (deterministic `run`).
+    func startm(_ p: Processor?, spinning: Bool, onCallingThread: Bool = false) {
         lock.lock()
         var pp = p
         if pp == nil {
@@ -140,7 +141,7 @@ extension Scheduler {
         }
         liveThreads.add(1, ordering: .acquiringAndReleasing)
         lock.unlock()
-        nmp.startThread()
+        if onCallingThread { nmp.mstart() } else { nmp.startThread() }
     }
 
     /// An M that was handed a P (`startm`'s `nextp`) takes it: on its new thread (mstart),

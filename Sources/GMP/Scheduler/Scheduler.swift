@@ -165,6 +165,10 @@ public final class Scheduler: @unchecked Sendable {
         try Scheduler(config).run(main)
     }
 
+    /// The least stack a calling thread needs to run a deterministic scheduler's M itself
+    /// (its g0, where system-stack work runs): what `Machine.startThread` gives an M.
+    static let callingThreadStack = 1 << 20
+
     /// Runs `main` as the main goroutine and blocks the calling thread until it returns.
     /// Throws on deadlock, on a goroutine panic, or on a resource limit. A scheduler runs
     /// once.
@@ -178,7 +182,14 @@ public final class Scheduler: @unchecked Sendable {
         mainG = g.goroutine
         if let det { det.makeRunnable(g.goroutine) } else { lock.withLock { globrunqput(g) } }
         if det == nil { startSysmon() }
-        startm(nil, spinning: false)
+        if det != nil && Machine.current == nil && tc_thread_stack_size() >= Self.callingThreadStack {
+            // Deterministic mode's one M runs on this thread: no thread to start, and no
+            // hand-off between threads when main ends (a property-test campaign runs
+            // thousands of schedulers one after another). The note is already woken then.
+            startm(nil, spinning: false, onCallingThread: true)
+        } else {
+            startm(nil, spinning: false)
+        }
         exitNote.sleep()
         shutdown()
         if let f = lock.withLock({ failure }) { throw f }
