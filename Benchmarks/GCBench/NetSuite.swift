@@ -138,7 +138,7 @@ enum NetSuite {
                     let ctl = try TCPListener(host: "127.0.0.1", port: 0)
                     let pid = try spawnSelf([clientFlag, "\(ln.localPort)", "\(ctl.localPort)", "\(conns)", "\(roundTrips)", "\(procs)"])
                     child.value = pid
-                    let cc = try ctl.accept()
+                    let cc = try acceptControl(ctl, from: pid, reaped: child)
                     try ctl.close()
                     // The child writes its metrics once its clients are done, while every
                     // connection is still open; it closes them when `cc` is closed.
@@ -278,13 +278,52 @@ enum NetSuite {
         return pid
     }
 
+    /// How long the child may take to dial its control connection (it starts a scheduler
+    /// and nothing else first: far more than it needs).
+    static let controlDialLimitSeconds = 60
+
+    /// Accepts the child's control connection. A plain accept would wait forever for a
+    /// child that died before dialling, so the accept has a deadline of 100 ms at a time,
+    /// and between tries a non-blocking waitpid asks whether the child has ended: if so
+    /// the error names its exit status (and `reaped` forgets the pid, already waited
+    /// for); after `controlDialLimitSeconds` the child is killed and the run fails.
+    static func acceptControl(_ ctl: TCPListener, from pid: pid_t, reaped: Box<pid_t?>) throws -> TCPConnection {
+        let end = nanotime() + Int64(controlDialLimitSeconds) * 1_000_000_000
+        while true {
+            try ctl.setDeadline(after: .milliseconds(100))
+            switch Result(catching: { () throws(NetError) in try ctl.accept() }) {
+            case .success(let c):
+                try ctl.setDeadline(after: nil)
+                return c
+            case .failure(.timeout): break
+            case .failure(let e): throw e
+            }
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                reaped.value = nil
+                throw EchoFailure.child(pid: pid, "\(describeWaitStatus(status)) before dialling its control connection")
+            }
+            if nanotime() > end {
+                kill(pid, SIGKILL)
+                while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+                reaped.value = nil
+                throw EchoFailure.child(pid: pid, "did not dial its control connection within \(controlDialLimitSeconds) s (killed)")
+            }
+        }
+    }
+
+    /// "exited with status N" or "was killed by signal N" for a waitpid status (the
+    /// WIFEXITED/WEXITSTATUS/WTERMSIG macros, spelled out: they are not imported).
+    static func describeWaitStatus(_ status: Int32) -> String {
+        status & 0x7f == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+    }
+
     /// Waits for child `pid` (after the scheduler stopped); a failed child is a failed run.
     static func waitChild(_ pid: pid_t) {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        // WIFEXITED && WEXITSTATUS == 0, spelled out (the macros are not imported).
-        if status & 0x7f != 0 || (status >> 8) & 0xff != 0 {
-            FileHandle.standardError.write(Data("gcbench: \(EchoFailure.child(pid: pid, "ended with wait status \(status)"))\n".utf8))
+        if status != 0 {
+            FileHandle.standardError.write(Data("gcbench: \(EchoFailure.child(pid: pid, describeWaitStatus(status)))\n".utf8))
             exit(1)
         }
     }

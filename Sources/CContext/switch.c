@@ -7,7 +7,16 @@
 //
 //   x86_64 (SysV): rbp rbx r12-r15, then 16 bytes holding the x87 control word (at sp+0)
 //                  and MXCSR (at sp+8), so rounding modes and exception masks travel with
-//                  the goroutine, not the thread.
+//                  the goroutine, not the thread. Go's gogo/mcall carry neither (Go code
+//                  cannot change them), but Swift code can (fesetround, fesetenv), and the
+//                  SysV ABI makes their control bits callee-saved, so a goroutine that
+//                  changed its rounding mode and then migrated would otherwise leak it into
+//                  whatever that thread runs next. The stores are cheap; the loads
+//                  (ldmxcsr, fldcw) are the slow, serializing part, so each is skipped
+//                  when the incoming value equals the one in force (the common case: no
+//                  goroutine ever changes them). The outgoing values are read into
+//                  registers before the stack pointer is published, never from the
+//                  outgoing frame afterwards.
 //   arm64 (AAPCS64): x19-x28, x29 (fp), x30 (lr), d8-d15 and FPCR in a 176-byte frame.
 //
 // A new context is given a fake frame whose "return address" is a trampoline that moves
@@ -57,10 +66,18 @@ __asm__(
     "  subq $16, %rsp\n"
     "  stmxcsr 8(%rsp)\n"
     "  fnstcw (%rsp)\n"
+    "  movl 8(%rsp), %ecx\n"
+    "  movzwl (%rsp), %edx\n"
     "  movq %rsp, (%rdi)\n"
     "  movq %rsi, %rsp\n"
+    "  cmpl 8(%rsp), %ecx\n"
+    "  je 1f\n"
     "  ldmxcsr 8(%rsp)\n"
+    "1:\n"
+    "  cmpw (%rsp), %dx\n"
+    "  je 2f\n"
     "  fldcw (%rsp)\n"
+    "2:\n"
     "  addq $16, %rsp\n"
     "  popq %r15\n"
     "  popq %r14\n"

@@ -249,6 +249,27 @@ import Testing
         #expect(outcome.value == "\(NetError.closed)")
     }
 
+    /// A listener deadline wakes a parked accept with `.timeout` (no earlier than the
+    /// deadline); cleared, the same listener accepts again.
+    @Test func acceptDeadlineFires() throws {
+        let outcome = Box(""), elapsed = Box<Int64>(0), acceptedAfter = Box(false)
+        try run {
+            let ln = try TCPListener(port: 0)
+            try ln.setDeadline(after: .milliseconds(50))
+            let t0 = nanotime()
+            do { _ = try ln.accept(); outcome.value = "accepted" } catch { outcome.value = "\(error)" }
+            elapsed.value = nanotime() - t0
+            try ln.setDeadline(after: nil)
+            let c = try dial(host: "127.0.0.1", port: ln.localPort, timeout: .seconds(5))
+            let peer = try ln.accept()
+            acceptedAfter.value = true
+            try c.close(); try peer.close(); try ln.close()
+        }
+        #expect(outcome.value == "\(NetError.timeout)")
+        #expect(elapsed.value >= 50_000_000 && elapsed.value < 5_000_000_000, "elapsed \(elapsed.value) ns")
+        #expect(acceptedAfter.value)
+    }
+
     /// A peer that resets the connection makes the parked read fail with `.connectionReset`.
     @Test func peerResetSurfacesAsError() throws {
         let outcome = Box("")

@@ -64,4 +64,29 @@ import Testing
         }
         return -1
     }
+
+    /// Goroutines on one thread (P=1) keep their own rounding mode across switches: the
+    /// context switch carries MXCSR / the x87 control word (FPCR on arm64) with the
+    /// goroutine, including when it skips reloading an unchanged value.
+    @Test func roundingModeTravelsWithTheGoroutine() throws {
+        let seen = Box([String]())
+        var c = SchedulerConfig()
+        c.procs = 1
+        try Scheduler.run(c) {
+            let upwardSet = Channel<Void>(), checked = Channel<Void>(), done = Channel<Void>()
+            go {
+                fesetround(FE_UPWARD)
+                upwardSet.send(())
+                checked.receive()
+                seen.value.append("a \(fegetround() == FE_UPWARD)")
+                fesetround(FE_TONEAREST)
+                done.send(())
+            }
+            upwardSet.receive()
+            seen.value.append("main \(fegetround() == FE_TONEAREST)")
+            checked.send(())
+            done.receive()
+        }
+        #expect(seen.value == ["main true", "a true"])
+    }
 }

@@ -43,6 +43,13 @@ public final class TCPListener: @unchecked Sendable {
         return try TCPConnection(fd: fd, sched: pd.sched, poller: pd.poller)
     }
 
+    /// Makes `accept` fail with `.timeout` once `duration` from now has passed (nil: no
+    /// deadline), including an accept already waiting (Go's TCPListener.SetDeadline). The
+    /// deadline stays until changed; the listener stays open.
+    public func setDeadline(after duration: Duration?) throws(NetError) {
+        try pd.setDeadline(.read, duration.map { pd.sched.now().addingClamped($0.nanosecondsClamped) })
+    }
+
     /// Stops listening; a goroutine blocked in `accept` gets `.closed`.
     public func close() throws(NetError) { try pd.close() }
 }
