@@ -42,6 +42,8 @@ import TriColor
         try rt.run {
             let root = rt.allocSlot(node)
             rt[root] = buildTree(rt, node, depth: 7)
+            // Before the goroutines start: `go` is a safe point, so one may run at once.
+            rt.setGlobal(0, rt[root])
             let wg = WaitGroup()
             for _ in 0..<3 {
                 wg.add(1)
@@ -57,7 +59,6 @@ import TriColor
                     wg.done()
                 }
             }
-            rt.setGlobal(0, rt[root])
             for _ in 0..<4 { rt.collect(); Goroutine.yield() }
             wg.wait()
             rt.collect()
