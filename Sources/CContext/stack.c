@@ -59,6 +59,12 @@ extern void __asan_unpoison_memory_region(void const volatile *addr, size_t size
     __attribute__((weak));
 extern void *__tsan_create_fiber(unsigned flags) __attribute__((weak));
 
+size_t tc_stack_sanitizer_multiplier(void) {
+  // ASan's redzones and larger frames use up to ~3x the stack (its documentation's figure);
+  // Go multiplies its stack guard the same way under the race detector.
+  return __asan_unpoison_memory_region ? 4 : 1;
+}
+
 int tc_stack_slab_prepare_reuse(void *base, size_t len) {
   // TSan keeps the last accesses to every word in its shadow and forgets them only when the
   // memory is unmapped: a new runtime's goroutines on a kept slab would race with the dead
