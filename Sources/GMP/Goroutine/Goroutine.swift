@@ -102,13 +102,23 @@ public final class Goroutine: @unchecked Sendable {
     /// access on the write barrier's path.
     @exclusivity(unchecked) public var collectorWord: UInt64 = 0
 
-    /// A collector's per-goroutine allocation credit in bytes and the cycle it belongs to
-    /// (Go's g.gcAssistBytes: negative = debt to pay with mark assists). Read and written
-    /// only by the goroutine itself, and by a collector that has it parked on its assist
-    /// queue. Zeroed when the goroutine is created. `@exclusivity(unchecked)` for the same
-    /// reason as `collectorWord`: charged on every allocation while marking.
-    @exclusivity(unchecked) public var collectorCredit: Int64 = 0
-    @exclusivity(unchecked) public var collectorCreditCycle: UInt64 = 0
+    /// A collector's per-goroutine allocation credit (Go's g.gcAssistBytes), in stable
+    /// memory so the allocation fast path can charge it through
+    /// `Goroutine.currentCreditCell` with neither a retain of the goroutine nor a dynamic
+    /// exclusivity check. Read and written only by the goroutine itself, and by a collector
+    /// that has it parked on its assist queue. Zeroed when the goroutine is created.
+    @usableFromInline let creditStorage: UnsafeMutablePointer<CollectorCredit>
+
+    /// `creditStorage.pointee.bytes`: negative = debt to pay with mark assists.
+    public var collectorCredit: Int64 {
+        @inline(__always) get { creditStorage.pointee.bytes }
+        @inline(__always) set { creditStorage.pointee.bytes = newValue }
+    }
+    /// `creditStorage.pointee.cycle`: the cycle the credit belongs to.
+    public var collectorCreditCycle: UInt64 {
+        @inline(__always) get { creditStorage.pointee.cycle }
+        @inline(__always) set { creditStorage.pointee.cycle = newValue }
+    }
 
     /// A runtime-internal goroutine (sweeper, GC worker): listed apart in deadlock reports,
     /// as Go sets system goroutines apart, and skipped by a collector's per-goroutine work.
@@ -127,6 +137,8 @@ public final class Goroutine: @unchecked Sendable {
         context.initialize(to: tc_context())
         rootsStorage = .allocate(capacity: 1)
         rootsStorage.initialize(to: RootStorage())
+        creditStorage = .allocate(capacity: 1)
+        creditStorage.initialize(to: CollectorCredit())
     }
 
     deinit {
@@ -136,6 +148,7 @@ public final class Goroutine: @unchecked Sendable {
         rootsStorage.pointee.deallocate()
         rootsStorage.deinitialize(count: 1)
         rootsStorage.deallocate()
+        creditStorage.deallocate()
     }
 
     /// The status without the scan bit.
@@ -211,4 +224,15 @@ public enum WaitReason: String, Sendable {
     case gcWorkerIdle = "GC worker (idle)"
     case gcAssistWait = "GC assist wait"
     case finalizerWait = "finalizer wait"
+}
+
+/// A goroutine's allocation credit for a collector's mark assists (Go's g.gcAssistBytes)
+/// and the cycle it belongs to: a plain struct in stable memory (`Goroutine.creditStorage`),
+/// owned by its goroutine (see `Goroutine.collectorCredit`).
+public struct CollectorCredit {
+    /// Bytes the goroutine may still allocate before it assists; negative = debt.
+    public var bytes: Int64 = 0
+    /// The collector cycle `bytes` belongs to (a new cycle starts every credit at zero).
+    public var cycle: UInt64 = 0
+    public init() {}
 }

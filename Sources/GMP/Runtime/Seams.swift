@@ -74,4 +74,13 @@ extension Goroutine {
     public static var currentRoots: UnsafeMutablePointer<RootStorage>? {
         GoroutineRef.current?.withGoroutine { $0.rootsStorage }
     }
+
+    /// The calling goroutine's allocation credit (`collectorCredit`), borrowed: no retain,
+    /// no exclusivity check; nil when the caller is not running a goroutine. The pointer is
+    /// stable for the goroutine object's life; only that goroutine may use it while it runs
+    /// (a collector may touch it only while the goroutine is parked on its assist queue).
+    @inlinable @inline(__always)
+    public static var currentCreditCell: UnsafeMutablePointer<CollectorCredit>? {
+        GoroutineRef.current?.withGoroutine { $0.creditStorage }
+    }
 }

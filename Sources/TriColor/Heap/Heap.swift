@@ -85,8 +85,9 @@ public final class Heap: @unchecked Sendable {
     var sweepObserver: (@Sendable (Int64, Int64) -> Void)? = nil
     /// What each step touches of the collector's state (DPOR runs only; Trace/AccessObserver.swift).
     /// Set by the owner before any goroutine runs; read-only afterwards, and then only
-    /// called on a deterministic run's single M.
-    package var accessObserver: (any AccessObserver)? = nil
+    /// called on a deterministic run's single M. `@exclusivity(unchecked)`: that rule keeps
+    /// accesses apart, and the allocation-while-marking fast path reads it every time.
+    @exclusivity(unchecked) package var accessObserver: (any AccessObserver)? = nil
 
     /// Creates a heap, reserving its arena.
     /// - Throws: `HeapError.reservationFailed` if the OS refuses the reservation.

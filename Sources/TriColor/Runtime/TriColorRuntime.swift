@@ -350,8 +350,9 @@ public final class TriColorRuntime: @unchecked Sendable {
                                 end: end, p: Processor.current?.id ?? -1, goroutine: Goroutine.current?.id ?? 0))
     }
 
-    /// A mark assist before an allocation while marking (may reach safe points).
-    @inline(never)
+    /// A mark assist before an allocation while marking (may reach safe points). Inline:
+    /// its fast path is one credit check (ConcurrentCollector.assist).
+    @inline(__always)
     func assistBeforeAlloc(_ size: Int) {
         concurrent?.assist(bytes: size)
     }

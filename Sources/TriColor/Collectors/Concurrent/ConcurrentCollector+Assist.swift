@@ -10,24 +10,46 @@ extension ConcurrentCollector {
     /// Charges an allocation of `bytes` to the calling goroutine's assist credit and pays a
     /// debt with an assist (see the essay). May reach safe points; called before the object
     /// is allocated.
+    ///
+    /// The fast path is Go's mallocgc check (`gp.gcAssistBytes -= size; if < 0 {
+    /// gcAssistAlloc }`): one subtraction on the goroutine's credit, reached through
+    /// `Goroutine.currentCreditCell` (borrowed: no retain of the goroutine, no dynamic
+    /// exclusivity check). Everything else (a new cycle's reset, the 16 KiB worker check,
+    /// system goroutines, the CPU limiter, the debt) is the slow path, taken when the
+    /// credit belongs to another cycle, would go negative, or crosses a 16 KiB boundary.
+    @inline(__always)
     func assist(bytes: Int) {
         // Only cycles run by `runCycle` (with background workers) pace allocation; a mark
         // stepped by hand (teaching scenarios) does exactly the scans it is told to.
-        guard active.load(ordering: .relaxed), let g = Goroutine.current, !g.isSystem else { return }
-        heap.accessObserver?.bookkeeping()
-        let cycle = UInt64(heap.cycle)
-        if g.collectorCreditCycle != cycle {
-            g.collectorCreditCycle = cycle
-            g.collectorCredit = 0
+        guard active.load(ordering: .relaxed), let cell = Goroutine.currentCreditCell else { return }
+        if let o = heap.accessObserver { o.bookkeeping() }
+        let before = cell.pointee.bytes
+        let credit = before &- Int64(bytes)
+        if _fastPath(cell.pointee.cycle == UInt64(heap.cycle) && credit >= 0
+                     && before / ConcurrentCollector.yieldCheckBytes == credit / ConcurrentCollector.yieldCheckBytes) {
+            cell.pointee.bytes = credit
+            return
         }
-        let before = g.collectorCredit
+        assistSlow(cell, bytes: bytes)
+    }
+
+    /// `assist`'s slow path: a new cycle's credit, the 16 KiB due-worker check, a debt.
+    @inline(never)
+    private func assistSlow(_ cell: UnsafeMutablePointer<CollectorCredit>, bytes: Int) {
+        guard let g = Goroutine.current, !g.isSystem else { return }
+        let cycle = UInt64(heap.cycle)
+        if cell.pointee.cycle != cycle {
+            cell.pointee.cycle = cycle
+            cell.pointee.bytes = 0
+        }
+        let before = cell.pointee.bytes
         let credit = before - Int64(bytes)
-        g.collectorCredit = credit
+        cell.pointee.bytes = credit
         if before / ConcurrentCollector.yieldCheckBytes != credit / ConcurrentCollector.yieldCheckBytes {
             yieldToDueWorker()
         }
         if credit >= 0 { return }
-        if rt.cpuLimiter.limiting { g.collectorCredit = 0; return }
+        if rt.cpuLimiter.limiting { cell.pointee.bytes = 0; return }
         // A fractional worker that is due marks first: what it banks, this debt steals. The
         // 16 KiB check above cannot see it while assists keep the credit near zero (each
         // one pays about a 16 KiB allocation run), which left that worker idle for whole
