@@ -81,7 +81,8 @@ enum {
 /// Stack i's usable region starts at base + i*(guard+usable) + guard.
 void *tc_stack_slab_map(size_t count, size_t usable, size_t guard, int *mode);
 
-/// How many times the asked-for stack size goroutines get: 4 under AddressSanitizer, else 1.
+/// How many times the asked-for stack size goroutines get (below 1 MiB): 4 under
+/// AddressSanitizer, else 1.
 size_t tc_stack_sanitizer_multiplier(void);
 
 /// Readies a slab whose stacks are no longer used for another pool: clears ASan's poisoning of

@@ -31,9 +31,12 @@ final class StackPool: @unchecked Sendable {
 
     init(usable: Int, guardSize: Int, slabCount: Int = 64) {
         let page = 4096
-        // Under ASan every stack is 4x what was asked (its frames are bigger), as Go enlarges
-        // stacks under its race detector.
-        let asked = usable * Int(tc_stack_sanitizer_multiplier())
+        // Under ASan a stack smaller than 1 MiB is 4x what was asked, at most 1 MiB (its frames
+        // are bigger), as Go enlarges stacks under its race detector. Not beyond: ASan gives
+        // every goroutine a fake stack sized from its stack, and 4x on the 1 MiB default ran a
+        // full ASan test run out of memory (24 GiB).
+        let m = Int(tc_stack_sanitizer_multiplier())
+        let asked = usable >= 1 << 20 ? usable : min(usable * m, max(usable, 1 << 20))
         self.usable = (asked + page - 1) / page * page
         self.guardSize = (guardSize + page - 1) / page * page
         self.slabCount = slabCount
