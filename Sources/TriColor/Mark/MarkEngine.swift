@@ -420,8 +420,11 @@ protocol MarkBits {
     static var validatesFields: Bool { get }
 }
 
-/// The only marker, world stopped: plain loads and stores of the bitmap words.
-enum ExclusiveBits: MarkBits {
+/// Markers that never touch a bitmap word at the same time as another marker (the world
+/// stopped, or one P): plain loads and stores of the bitmap words.
+protocol PlainBitmapStores: MarkBits {}
+
+extension PlainBitmapStores {
     @inline(__always) static func setMarked(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) -> Bool {
         s.pointee.setMarkedSingleMarker(i)
     }
@@ -431,6 +434,10 @@ enum ExclusiveBits: MarkBits {
     @inline(__always) static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
         s.pointee.clearGreySingleMarker(i)
     }
+}
+
+/// The only marker, world stopped.
+enum ExclusiveBits: PlainBitmapStores {
     static var shares: Bool { false }
     static var validatesFields: Bool { true }
 }
@@ -453,16 +460,7 @@ enum ConcurrentBits: MarkBits {
 /// Markers beside mutators on the only P, one at a time: plain loads and stores of the
 /// bitmap words (as `ExclusiveBits`), grey objects shared through the pool and fields not
 /// validated (as `ConcurrentBits`: a mutator may be between two stores of a structure).
-enum OnePBits: MarkBits {
-    @inline(__always) static func setMarked(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) -> Bool {
-        s.pointee.setMarkedSingleMarker(i)
-    }
-    @inline(__always) static func setGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
-        s.pointee.setGreySingleMarker(i)
-    }
-    @inline(__always) static func clearGrey(_ s: UnsafeMutablePointer<HeapSpan>, _ i: Int) {
-        s.pointee.clearGreySingleMarker(i)
-    }
+enum OnePBits: PlainBitmapStores {
     static var shares: Bool { true }
     static var validatesFields: Bool { false }
 }
