@@ -28,13 +28,15 @@
 //     pushed back when it resumes (swift_task_exit/enterThreadLocalContext, the same entry
 //     points the concurrency runtime uses per Task). Weakly linked.
 //   * ThreadSanitizer fibers: each goroutine is a fiber; __tsan_switch_to_fiber before the
-//     switch (flag 0: the switch synchronizes, like our run-queue hand-off does).
+//     switch (flag 0: the switch synchronizes, like our run-queue hand-off does). Fibers are
+//     recycled, as Go recycles Gs, rather than destroyed: see "ThreadSanitizer fibers" below.
 //   * AddressSanitizer: __sanitizer_start_switch_fiber / __sanitizer_finish_switch_fiber
 //     tell it which stack is live so it does not report the other stacks' frames.
 #define _GNU_SOURCE
 #include "CContext.h"
 
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #if defined(__APPLE__)
@@ -165,8 +167,97 @@ static void tc_context_start(void *arg) {
   __builtin_trap();  // entry must leave by tc_switch_final
 }
 
+// ThreadSanitizer fibers.
+//
+// TSan's fiber teardown (FiberDestroy -> ThreadFinish -> ThreadContext::OnFinished) walks
+// the fiber's trace-part list from Trace.local_head, a field the LLVM 21 runtime bundled
+// with Swift 6.3 leaves uninitialised until the fiber records its first trace event
+// (fixed upstream by llvm/llvm-project#171766, not in this toolchain). A fiber destroyed
+// before it traced anything walks garbage; CI died so in OnFinished (SIGSEGV, then TSan's
+// own CHECK(thr->slot) in its signal handler) while a dropped runtime destroyed its
+// goroutines. Making the fiber current for an instant before destroying it was not enough
+// (the switch's acquire records no event on the fiber when it still owns its slot).
+//
+// So a fiber is destroyed almost never. A reused goroutine keeps its fiber for its next
+// life (Go's gfput/gfget keep the G; its TSan identity goes with it), and a goroutine that
+// is freed gives its fiber to a process-wide pool that the next new goroutine takes from.
+// The happens-before edge this adds, from a fiber's previous life to its next, is one the
+// program has anyway: a G is reused only after its exit passed through a free list.
+//
+// The one cost is TSan's per-fiber shadow call stack: a goroutine leaves by tc_switch_final
+// from inside its entry function, so each life leaves its few frames on it, and the shadow
+// stack (64 Ki entries, unchecked in release TSan) would overflow after enough lives. A
+// fiber therefore carries at most TC_TSAN_FIBER_LIVES lives; then it is destroyed, after
+// an explicit release while current (__tsan_release records an event, so local_head is set
+// even if the fiber never ran) and a no-sync switch back, and a fresh one replaces it.
+#define TC_TSAN_FIBER_LIVES 64u
+
+extern void __tsan_release(void *addr) __attribute__((weak));
+static char tsan_destroy_mark;  // the address a dying fiber releases on; never acquired
+
+typedef struct tc_pooled_fiber { void *fiber; unsigned lives; } tc_pooled_fiber;
+static pthread_mutex_t tsan_pool_lock = PTHREAD_MUTEX_INITIALIZER;
+static tc_pooled_fiber *tsan_pool;   // guarded by tsan_pool_lock
+static size_t tsan_pool_count;       // guarded by tsan_pool_lock
+static size_t tsan_pool_capacity;    // guarded by tsan_pool_lock
+
+static void tsan_fiber_destroy(void *fiber) {
+  void *self = __tsan_get_current_fiber();
+  __tsan_switch_to_fiber(fiber, 0);
+  if (__tsan_release) __tsan_release(&tsan_destroy_mark);
+  __tsan_switch_to_fiber(self, 1);
+  __tsan_destroy_fiber(fiber);
+}
+
+static void tsan_pool_put(void *fiber, unsigned lives) {
+  pthread_mutex_lock(&tsan_pool_lock);
+  if (tsan_pool_count == tsan_pool_capacity) {
+    size_t capacity = tsan_pool_capacity ? 2 * tsan_pool_capacity : 64;
+    tc_pooled_fiber *grown = realloc(tsan_pool, capacity * sizeof *grown);
+    if (!grown) {  // out of memory: fall back to destroying it
+      pthread_mutex_unlock(&tsan_pool_lock);
+      tsan_fiber_destroy(fiber);
+      return;
+    }
+    tsan_pool = grown;
+    tsan_pool_capacity = capacity;
+  }
+  tsan_pool[tsan_pool_count++] = (tc_pooled_fiber){fiber, lives};
+  pthread_mutex_unlock(&tsan_pool_lock);
+}
+
+static tc_pooled_fiber tsan_pool_take(void) {
+  tc_pooled_fiber taken = {NULL, 0};
+  pthread_mutex_lock(&tsan_pool_lock);
+  if (tsan_pool_count > 0) taken = tsan_pool[--tsan_pool_count];
+  pthread_mutex_unlock(&tsan_pool_lock);
+  return taken;
+}
+
+// The fiber for a context's next life: its own (a reused goroutine), a pooled one, or a
+// new one once the candidate has carried TC_TSAN_FIBER_LIVES lives.
+static void tsan_fiber_for_new_life(tc_context *ctx, void *fiber, unsigned lives) {
+  if (!fiber) {
+    tc_pooled_fiber pooled = tsan_pool_take();
+    fiber = pooled.fiber;
+    lives = pooled.lives;
+  }
+  if (fiber && lives >= TC_TSAN_FIBER_LIVES) {
+    tsan_fiber_destroy(fiber);
+    fiber = NULL;
+  }
+  if (!fiber) {
+    fiber = __tsan_create_fiber(0);
+    lives = 0;
+  }
+  ctx->tsan_fiber = fiber;
+  ctx->tsan_fiber_lives = lives + 1;
+}
+
 void tc_context_init(tc_context *ctx, void *stack_lo, size_t size, void (*entry)(void *),
                      void *arg) {
+  void *fiber = ctx->tsan_fiber;
+  unsigned lives = ctx->tsan_fiber_lives;
   memset(ctx, 0, sizeof *ctx);
   ctx->stack_lo = stack_lo;
   ctx->stack_size = size;
@@ -193,7 +284,7 @@ void tc_context_init(tc_context *ctx, void *stack_lo, size_t size, void (*entry)
   sp[20] = fpcr;
 #endif
   ctx->sp = sp;
-  if (__tsan_create_fiber) ctx->tsan_fiber = __tsan_create_fiber(0);
+  if (__tsan_create_fiber) tsan_fiber_for_new_life(ctx, fiber, lives);
 }
 
 // The calling thread's stack, looked up once per thread: for the process's main thread
@@ -237,20 +328,9 @@ void tc_context_init_thread(tc_context *ctx) {
 }
 
 void tc_context_destroy(tc_context *ctx) {
-  if (!ctx->is_thread && ctx->tsan_fiber && __tsan_destroy_fiber) {
-    // TSan's FiberDestroy walks trace state that a fiber gets only by being current once;
-    // destroying a fiber that never ran (a goroutine abandoned at shutdown before it was
-    // scheduled, or a reused G's fresh fiber) corrupts it, and after enough of them TSan
-    // dies in ThreadContext::OnFinished (seen in CI). So make it current for an instant,
-    // with synchronisation (flags 0) so it records an event, and come back without any
-    // (flags 1, __tsan_switch_to_fiber_no_sync): the dead fiber's history must not become
-    // ours, or TSan would stop seeing races between it and what this thread does next.
-    void *self = __tsan_get_current_fiber();
-    __tsan_switch_to_fiber(ctx->tsan_fiber, 0);
-    __tsan_switch_to_fiber(self, 1);
-    __tsan_destroy_fiber(ctx->tsan_fiber);
-  }
+  if (!ctx->is_thread && ctx->tsan_fiber) tsan_pool_put(ctx->tsan_fiber, ctx->tsan_fiber_lives);
   ctx->tsan_fiber = NULL;
+  ctx->tsan_fiber_lives = 0;
 }
 
 static inline void tc_switch_common(tc_context *from, tc_context *to, int final) {

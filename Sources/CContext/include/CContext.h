@@ -38,13 +38,16 @@ typedef struct tc_context {
   void (*entry)(void *);     // first function run on this context
   void *entry_arg;
   void *tsan_fiber;          // ThreadSanitizer fiber, when TSan is loaded
+  unsigned tsan_fiber_lives; // goroutine lives `tsan_fiber` has carried (switch.c)
   void *asan_fake_stack;     // AddressSanitizer fake-stack save slot
   uintptr_t exclusivity[2];  // Swift exclusivity access set of a goroutine while switched out
   int is_thread;             // 1 for an M's g0 (the thread's own stack)
 } tc_context;
 
 /// Prepares `ctx` to start `entry(arg)` on the stack [stack_lo, stack_lo + size) the first
-/// time it is switched to. `entry` must never return: it ends by tc_switch_final.
+/// time it is switched to. `entry` must never return: it ends by tc_switch_final. `ctx`
+/// must be zeroed or a context that is no longer running (a reused goroutine's): under
+/// ThreadSanitizer its fiber is carried over to the new life.
 void tc_context_init(tc_context *ctx, void *stack_lo, size_t size,
                      void (*entry)(void *), void *arg);
 
@@ -53,7 +56,8 @@ void tc_context_init_thread(tc_context *ctx);
 /// The calling thread's stack size in bytes (0 if unknown), looked up once per thread.
 size_t tc_thread_stack_size(void);
 
-/// Releases per-context sanitizer state. The context must not be running.
+/// Releases per-context sanitizer state (a TSan fiber goes back to a process-wide pool).
+/// The context must not be running.
 void tc_context_destroy(tc_context *ctx);
 
 /// Saves the current execution into `from` and resumes `to`. Returns when something

@@ -79,8 +79,8 @@ extension Scheduler {
             gp.isSystem = false
             if gp.collectorData != nil { gp.collectorData = nil }
             let st = gp.stack.unsafelyUnwrapped
-            tc_context_destroy(gp.context)
-            // The new stack starts in `Goroutine.entry` with the goroutine's ref as argument.
+            // The new stack starts in `Goroutine.entry` with the goroutine's ref as argument
+            // (a reused goroutine's context keeps its TSan fiber: switch.c).
             tc_context_init(gp.context, st.lo, st.size, { raw in
                 GoroutineRef(raw: raw.unsafelyUnwrapped).withGoroutine { Goroutine.entry($0) }
             }, ref.raw)
