@@ -22,6 +22,9 @@ enum AllocSuite {
                       operation: "one temporary tree built (depth 4 to 16: the gap grows with the depth, not only with GC)")]
     }
 
+    /// The progress weight of every configuration `run(o)` runs, in order.
+    static func configurations(_ o: Options) -> [Double] { HeapBench.configurations(heapWorkloads, o) }
+
     static func depth(_ s: RunSettings) -> Int { s.quick ? 10 : (s.depth ?? defaultDepth) }
 
     static func run(_ o: Options) -> [BenchResult] {

@@ -24,8 +24,15 @@ enum CheckSuite {
                 res.notes = ["target schedules_per_s >= 2000: \(fmt(v)) -> \(v >= 2_000 ? "met" : "MISSED")"]
             }
             out.append(res)
+            RunProgress.shared.report("check/\(w) procs=1", "schedules_per_s \(fmt(m["schedules_per_s"] ?? 0))",
+                                      workload: w, repeats: o.repeats)
         }
         return out
+    }
+
+    /// The progress weight of every configuration `run(o)` runs, in order.
+    static func configurations(_ o: Options) -> [Double] {
+        workloads.filter { o.workloads.isEmpty || o.workloads.contains($0) }.map { RunProgress.weight($0, repeats: o.repeats) }
     }
 
     static func one(_ w: String, seeds: Int) -> [String: Double] {

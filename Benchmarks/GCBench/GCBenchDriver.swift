@@ -5,7 +5,9 @@ import TriColor
 
 // gcbench's suite driver: parses the options, runs the selected suites for every selected
 // collector, prints the tables and writes the result files. `swift run -c release gcbench`
-// runs the default suites; `--help` lists options.
+// runs the default suites; `--help` lists options. Every finished configuration prints a
+// progress line on stderr with an estimate of the time left in the whole run (Progress.swift),
+// and the closing total names each suite's time.
 //
 // The driver is a library (GCBenchSuites) so that a program of one's own can run it on
 // collectors of its own: register them, then call the driver, and `--collector NAME`
@@ -25,17 +27,19 @@ enum Suites {
         /// The suite's heap workloads (for --trace); empty for the sched suite.
         let heapWorkloads: @Sendable () -> [HeapWorkload]
         let run: @Sendable (Options) -> [BenchResult]
+        /// The progress weight of every configuration `run` runs (Progress.swift).
+        let configurations: @Sendable (Options) -> [Double]
         /// Run when no --suite is given.
         var inDefaultRun = true
     }
     static let all: [Suite] = [
-        Suite(name: "sched", workloads: SchedSuite.workloads, heapWorkloads: { [] }, run: SchedSuite.run),
-        Suite(name: "alloc", workloads: AllocSuite.workloads, heapWorkloads: { AllocSuite.heapWorkloads }, run: AllocSuite.run),
-        Suite(name: "pause", workloads: PauseSuite.workloads, heapWorkloads: { PauseSuite.heapWorkloads }, run: PauseSuite.run),
-        Suite(name: "mutator", workloads: MutatorSuite.workloads, heapWorkloads: { MutatorSuite.heapWorkloads }, run: MutatorSuite.run),
-        Suite(name: "check", workloads: CheckSuite.workloads, heapWorkloads: { [] }, run: CheckSuite.run),
-        Suite(name: "net", workloads: NetSuite.workloads, heapWorkloads: { [NetServer.workload] }, run: NetSuite.run),
-        Suite(name: "hot", workloads: HotSuite.workloads, heapWorkloads: { [] }, run: HotSuite.run, inDefaultRun: false),
+        Suite(name: "sched", workloads: SchedSuite.workloads, heapWorkloads: { [] }, run: SchedSuite.run, configurations: SchedSuite.configurations),
+        Suite(name: "alloc", workloads: AllocSuite.workloads, heapWorkloads: { AllocSuite.heapWorkloads }, run: AllocSuite.run, configurations: AllocSuite.configurations),
+        Suite(name: "pause", workloads: PauseSuite.workloads, heapWorkloads: { PauseSuite.heapWorkloads }, run: PauseSuite.run, configurations: PauseSuite.configurations),
+        Suite(name: "mutator", workloads: MutatorSuite.workloads, heapWorkloads: { MutatorSuite.heapWorkloads }, run: MutatorSuite.run, configurations: MutatorSuite.configurations),
+        Suite(name: "check", workloads: CheckSuite.workloads, heapWorkloads: { [] }, run: CheckSuite.run, configurations: CheckSuite.configurations),
+        Suite(name: "net", workloads: NetSuite.workloads, heapWorkloads: { [NetServer.workload] }, run: NetSuite.run, configurations: NetSuite.configurations),
+        Suite(name: "hot", workloads: HotSuite.workloads, heapWorkloads: { [] }, run: HotSuite.run, configurations: HotSuite.configurations, inDefaultRun: false),
     ]
 }
 
@@ -71,14 +75,19 @@ public enum GCBenchDriver {
         let started = nanotime()
         print("gcbench: \(ProcessInfo.processInfo.activeProcessorCount) cores, procs \(opts.procs.map(String.init).joined(separator: ",")), "
             + "repeats=\(opts.repeats) (median, min-max)\(opts.quick ? ", quick" : "")")
+        RunProgress.shared.plan(selected.flatMap { $0.configurations(opts) })
         var results: [BenchResult] = []
+        var suiteSeconds: [(String, Double)] = []
         for s in selected {
+            let t0 = nanotime()
             results += s.run(opts)
+            suiteSeconds.append((s.name, Double(nanotime() - t0) / 1e9))
         }
         printTables(results.filter { $0.suite == "sched" || $0.suite == "hot" || $0.profile == nil && $0.collector == nil })
         Report.printHeapTables(results.filter { $0.collector != nil && $0.suite != "hot" }, mmuCountsSweep: opts.mmuCountsSweep)
         warnDebug()
-        print(String(format: "\ngcbench: %.1f s", Double(nanotime() - started) / 1e9))
+        print(String(format: "\ngcbench: %.1f s (", Double(nanotime() - started) / 1e9)
+            + suiteSeconds.map { "\($0.0) \(String(format: "%.1f", $0.1)) s" }.joined(separator: ", ") + ")")
 
         let report = Report.report(results, debugBuild: debugBuild)
         if let path = opts.jsonPath {

@@ -141,7 +141,6 @@ enum HeapBench {
         var out: [BenchResult] = []
         let collectors = o.collectors
         let selected = workloads.filter { o.workloads.isEmpty || o.workloads.contains($0.name) }
-        let eta = SuiteProgress(total: selected.count * o.procs.count * collectors.count)
         for wl in selected {
             if let b = wl.baseline {
                 // The baseline row: run once, labelled procs 1 (it runs on the calling thread
@@ -152,7 +151,7 @@ enum HeapBench {
                 out.append(BenchResult(suite: wl.suite, workload: wl.name, collector: "arc", procs: 1,
                                        metrics: m, ranges: r, repeats: o.repeats, runs: runs))
                 let wall = m["wall_ms"].map { "wall \(fmt($0)) ms" } ?? "no wall time"
-                FileHandle.standardError.write(Data("  \(wl.suite)/\(wl.name) arc procs=1: \(wall)\n".utf8))
+                RunProgress.shared.report("\(wl.suite)/\(wl.name) arc procs=1", wall, workload: wl.name, repeats: o.repeats)
             }
             for p in o.procs {
                 var group: [BenchResult] = []
@@ -181,7 +180,7 @@ enum HeapBench {
                                           metrics: med, ranges: rng, repeats: o.repeats, runs: runs, floatingRun: fm, profile: profile)
                     if let f = fm?["floating_garbage_pct"] { res.metrics["floating_garbage_pct"] = f }
                     group.append(res)
-                    progress(wl, c.rawValue, p, res.metrics, eta.step())
+                    progress(wl, c.rawValue, p, res.metrics, repeats: timedRepeats(o))
                 }
                 out += withRatios(group)
             }
@@ -208,28 +207,23 @@ enum HeapBench {
         }
     }
 
-    static func progress(_ wl: HeapWorkload, _ c: String, _ p: Int, _ m: [String: Double], _ eta: String) {
-        let line = "  \(wl.suite)/\(wl.name) \(c) procs=\(p): wall \(fmt(m["wall_ms"] ?? 0)) ms, "
-            + "pause max \(fmt(m["pause_max_us"] ?? 0)) us  \(eta)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+    static func progress(_ wl: HeapWorkload, _ c: String, _ p: Int, _ m: [String: Double], repeats: Int) {
+        RunProgress.shared.report("\(wl.suite)/\(wl.name) \(c) procs=\(p)",
+                                  "wall \(fmt(m["wall_ms"] ?? 0)) ms, pause max \(fmt(m["pause_max_us"] ?? 0)) us",
+                                  workload: wl.name, repeats: repeats)
     }
-}
 
-/// Progress through one suite's configurations, with an estimate of the time left in the
-/// suite: the mean time per configuration so far times the configurations left (an
-/// estimate, and said to be one: configurations differ in cost).
-final class SuiteProgress {
-    private let total: Int
-    private var done = 0
-    private let start = nanotime()
+    /// A collector configuration's runs, in timed-run units for the progress estimate: the
+    /// repeats, plus about 5 for the `--float` run (a checkmark at every mark termination).
+    static func timedRepeats(_ o: Options) -> Int { o.repeats + (o.measureFloating ? 5 : 0) }
 
-    init(total: Int) { self.total = max(total, 1) }
-
-    /// Counts one finished configuration; returns "[done/total, ~N s left in suite]".
-    func step() -> String {
-        done += 1
-        let elapsed = Double(nanotime() - start) / 1e9
-        let left = elapsed / Double(done) * Double(total - done)
-        return String(format: "[%d/%d, ~%.0f s left in suite (estimate)]", done, total, left)
+    /// The progress weight of every configuration `run(workloads, o)` runs, in order.
+    static func configurations(_ workloads: [HeapWorkload], _ o: Options) -> [Double] {
+        var out: [Double] = []
+        for wl in workloads where o.workloads.isEmpty || o.workloads.contains(wl.name) {
+            if wl.baseline != nil { out.append(RunProgress.weight(wl.name, repeats: o.repeats)) }
+            out += Array(repeating: RunProgress.weight(wl.name, repeats: timedRepeats(o)), count: o.procs.count * o.collectors.count)
+        }
+        return out
     }
 }

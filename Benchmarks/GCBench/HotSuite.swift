@@ -52,10 +52,18 @@ enum HotSuite {
                     }
                     if let n = target(w, m["ns"]) { res.notes.append(n) }
                     out.append(res)
+                    RunProgress.shared.report("hot/\(w) \(row) procs=\(p)", m["ns"].map { "\(fmt($0)) ns" } ?? "",
+                                              workload: "hot", repeats: o.repeats + 1)
                 }
             }
         }
         return out
+    }
+
+    /// The progress weight of every configuration (row) `run(o)` runs, in order.
+    static func configurations(_ o: Options) -> [Double] {
+        let rowCount = workloads.filter { o.workloads.isEmpty || o.workloads.contains($0) }.reduce(0) { $0 + rows($1, scale: 1).count }
+        return Array(repeating: RunProgress.weight("hot", repeats: o.repeats + 1), count: rowCount * o.procs.count)
     }
 
     static func target(_ w: String, _ v: Double?) -> String? {

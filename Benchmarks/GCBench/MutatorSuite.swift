@@ -24,4 +24,7 @@ enum MutatorSuite {
     }
 
     static func run(_ o: Options) -> [BenchResult] { HeapBench.run(heapWorkloads, o) }
+
+    /// The progress weight of every configuration `run(o)` runs, in order.
+    static func configurations(_ o: Options) -> [Double] { HeapBench.configurations(heapWorkloads, o) }
 }

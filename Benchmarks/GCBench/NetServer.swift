@@ -248,6 +248,7 @@ enum NetServer {
             }
             let at = (out.lastIndex(where: { $0.procs == p }) ?? out.count - 1) + 1
             out.insert(off, at: at)
+            RunProgress.shared.report("net/server off procs=\(p)", "wall \(fmt(med["wall_ms"] ?? 0)) ms", workload: "server", repeats: o.repeats)
         }
         return out
     }

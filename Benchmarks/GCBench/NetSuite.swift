@@ -65,7 +65,10 @@ enum NetSuite {
                         + "in a child process, and RLIMIT_NOFILE could be raised only to \(limit) (the hard limit)")
                     out.append(res)
                 }
-                FileHandle.standardError.write(Data("  net/\(w): skipped (open-file limit \(limit) < \(one))\n".utf8))
+                for p in o.procs {
+                    RunProgress.shared.report("net/\(w) procs=\(p)", "skipped (open-file limit \(limit) < \(one))",
+                                              workload: w, repeats: o.repeats, skipped: true)
+                }
                 continue
             }
             // 50,000 round trips per run (p99.9 is then the 50th largest); 10,000 connections
@@ -84,9 +87,25 @@ enum NetSuite {
                     + "server-side connections open" + (form == .inProcess ? "" : " (2 x \(conns) + \(spareFiles) open files would "
                     + "exceed RLIMIT_NOFILE's hard limit \(limit))"))
                 out.append(res)
+                RunProgress.shared.report("net/\(w) procs=\(p)", "roundtrips_per_s \(fmt(m["roundtrips_per_s"] ?? 0))",
+                                          workload: w, repeats: o.repeats)
             }
         }
         if o.workloads.isEmpty || o.workloads.contains("server") { out += NetServer.results(o) }
+        return out
+    }
+
+    /// The progress weight of every configuration `run(o)` runs, in order (a skipped echo
+    /// row leaves the plan when it is skipped: whether it runs is known only then).
+    static func configurations(_ o: Options) -> [Double] {
+        var out: [Double] = []
+        for w in echoWorkloads where o.workloads.isEmpty || o.workloads.contains(w) {
+            out += Array(repeating: RunProgress.weight(w, repeats: o.repeats), count: o.procs.count)
+        }
+        if o.workloads.isEmpty || o.workloads.contains("server") {
+            out += HeapBench.configurations([NetServer.workload], o)
+            out += Array(repeating: RunProgress.weight("server", repeats: o.repeats), count: o.procs.count)   // the GOGC=off rows
+        }
         return out
     }
 

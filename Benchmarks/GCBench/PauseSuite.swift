@@ -59,12 +59,21 @@ enum PauseSuite {
         return ws
     }
 
-    static func run(_ o: Options) -> [BenchResult] {
-        var filtered = o
-        filtered.workloads = o.workloads.flatMap { w in
+    /// The options `run` hands HeapBench: a --workload filter also selects the sized
+    /// variants ("live-churn" selects "live-churn L=N").
+    static func filtered(_ o: Options) -> Options {
+        var f = o
+        f.workloads = o.workloads.flatMap { w in
             [w] + workloads(o).map(\.name).filter { $0.hasPrefix(w + " ") }
         }
-        var out = HeapBench.run(workloads(o), filtered)
+        return f
+    }
+
+    /// The progress weight of every configuration `run(o)` runs, in order.
+    static func configurations(_ o: Options) -> [Double] { HeapBench.configurations(workloads(o), filtered(o)) }
+
+    static func run(_ o: Options) -> [BenchResult] {
+        var out = HeapBench.run(workloads(o), filtered(o))
         // Growth of pauses between the two sizes of each experiment.
         func growth(_ prefix: String, _ c: String, _ metric: String) -> (Double, Double, String, String)? {
             let names = workloads(o).map(\.name).filter { $0.hasPrefix(prefix + " ") }

@@ -25,9 +25,18 @@ enum SchedSuite {
                     res.notes.append("only \(fmt(parked)) of the \(liveRequested(o)) goroutines spawned were parked when progress stalled")
                 }
                 out.append(res)
+                RunProgress.shared.report("sched/\(w) procs=\(p)", m.keys.sorted().map { "\($0) \(fmt(m[$0]!))" }.joined(separator: ", "),
+                                          workload: w, repeats: o.repeats)
             }
         }
         return out
+    }
+
+    /// The progress weight of every configuration `run(o)` runs, in order.
+    static func configurations(_ o: Options) -> [Double] {
+        workloads.filter { o.workloads.isEmpty || o.workloads.contains($0) }.flatMap { w in
+            Array(repeating: RunProgress.weight(w, repeats: o.repeats), count: w == "raw-switch" ? 1 : o.procs.count)
+        }
     }
 
     static func notes(_ w: String, _ m: [String: Double]) -> [String] {

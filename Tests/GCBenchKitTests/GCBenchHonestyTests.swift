@@ -11,6 +11,12 @@ import TriColor
     /// report and the program's stdout. With `openFileLimit`, through `sh -c 'ulimit -n N'`
     /// (soft and hard limit), so gcbench cannot raise RLIMIT_NOFILE past N.
     func gcbench(_ args: [String], openFileLimit: Int? = nil) throws -> (BenchReport, String) {
+        let (report, text, _) = try gcbenchWithStderr(args, openFileLimit: openFileLimit)
+        return (report, text)
+    }
+
+    /// `gcbench(_:openFileLimit:)`, also returning what gcbench wrote on stderr.
+    func gcbenchWithStderr(_ args: [String], openFileLimit: Int? = nil) throws -> (BenchReport, String, String) {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let exe = dir.appendingPathComponent("gcbench")
         try #require(FileManager.default.isExecutableFile(atPath: exe.path),
@@ -27,13 +33,19 @@ import TriColor
         }
         let out = Pipe()
         p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
+        // Standard error to a file, not a second pipe: reading one pipe to its end while
+        // the other fills would deadlock.
+        let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("gcbench-honesty-\(UUID().uuidString).err")
+        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errFile) }
+        p.standardError = try FileHandle(forWritingTo: errFile)
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
+        let errText = String(decoding: try Data(contentsOf: errFile), as: UTF8.self)
         try #require(p.terminationStatus == 0, "exit \(p.terminationStatus): \(text)")
-        return (try BenchReport.decode(Data(contentsOf: json)), text)
+        return (try BenchReport.decode(Data(contentsOf: json)), text, errText)
     }
 
     /// The ARC baseline of binary-trees is one configuration (procs 1) holding only measured
@@ -115,5 +127,25 @@ import TriColor
             #expect((r.metrics["client_threads"] ?? 0) >= 1, "\(r.metrics)")
         }
         #expect(text.contains("echo-c100 procs 1: clients in a child process"), "\(text)")
+    }
+
+    /// Every configuration of every selected suite prints one progress line on stderr, in
+    /// run order, counting against the plan the driver made before the first suite ran
+    /// ("[k/N, T s, ~L s left in run (estimate)]", k = 1...N); the last line's k is N, and
+    /// the total line names each suite's time. Here N = 8: sched/yield-pingpong at procs
+    /// 1 and 2, sched/raw-switch (procs 1 only), check/random, and net/server's hybrid and
+    /// GOGC=off rows at procs 1 and 2.
+    @Test func progressCountsEveryConfigurationOfTheRun() throws {
+        let (report, text, err) = try gcbenchWithStderr(["--suite", "sched,check,net", "--workload", "yield-pingpong,raw-switch,random,server",
+                                                         "--collector", "hybrid", "--procs", "1,2", "--quick", "--repeat", "1"])
+        let lines = err.split(separator: "\n").filter { $0.contains("left in run (estimate)]") }
+        #expect(lines.count == 8, "\(err)")
+        for (k, line) in lines.enumerated() {
+            #expect(line.contains("[\(k + 1)/8, "), "line \(k + 1): \(line)")
+        }
+        #expect(lines.last?.contains("~0 s left") == true, "\(err)")
+        #expect(Set(report.runs.map { "\($0.suite)/\($0.workload)" }) == ["sched/yield-pingpong", "sched/raw-switch", "check/random", "net/server"])
+        let total = try #require(text.split(separator: "\n").last { $0.hasPrefix("gcbench: ") && $0.hasSuffix(" s)") }, "\(text)")
+        for suite in ["sched", "check", "net"] { #expect(total.contains("\(suite) "), "\(total)") }
     }
 }
