@@ -72,6 +72,23 @@ import Testing
         #expect(nodes[0].backtrack == (conflict ? [1, 2] : [1]))
     }
 
+    /// A hand-off: goroutine 1's step wakes goroutine 3 through channel 0, and 3's next step
+    /// uses the channel too. The steps conflict, but the woken step cannot run before the
+    /// waking one, so with the wake-up as a happens-before edge there is no race to reverse
+    /// (without it, FG's rule backtracks on every candidate at node 0: a wasted schedule).
+    @Test(arguments: [false, true])
+    func aHandOffIsOrderedNotRaced(_ edge: Bool) {
+        let c = Footprint.channel(0)
+        var waker = Self.writes(c, Footprint.wake(3)), woken = Self.writes(c)
+        woken.read(Footprint.wake(3))
+        #expect(waker.conflicts(with: woken), "a hand-off is a dependency")
+        var nodes = [DPORNode(ids: [1, 2], chosen: 1, backtrack: [1]), DPORNode(ids: [2, 3], chosen: 3, backtrack: [3])]
+        DPORExplorer.addBacktracks(&nodes, [waker, woken], [1: -1, 2: -1, 3: -1], wokenBy: edge ? [1: 0] : [:])
+        #expect(nodes[0].backtrack == (edge ? [1] : [1, 2]))
+        waker = Self.writes(Footprint.wake(3))
+        #expect(!waker.conflicts(with: Self.writes(Footprint.field(64, 0))), "and nothing else")
+    }
+
     /// A failure message without the numbers that name where in the run it was seen
     /// (the invariant check's step count, goroutine ids, cycle): equivalent runs reach the
     /// same failure, but a reordered independent step moves those counters.

@@ -57,11 +57,19 @@
 //   - main's steps (it builds the heap, starts goroutines and cycles, runs the final
 //     collection and the end check), spawn and startGC;
 //   - a step after which a goroutine is runnable that was not before and that neither a
-//     timer nor its own yield made runnable (a channel hand-off, a wait group, a lock, a
-//     spawn): so that no independent step ever enables another. A goroutine a timer woke
-//     (a worker's or the coordinator's sleep ending) was woken by the virtual clock, not
-//     by the step that happened to run, and one that yielded was never blocked; the
-//     scheduler counts both (`Scheduler.deterministicSpontaneousWakeups`).
+//     timer nor its own yield made runnable (a spawn, or a wake-up with a collector
+//     goroutine on either side: its wait groups, channels, assist queue and world stops
+//     are not resources here), so that no independent step ever enables another. A
+//     goroutine a timer woke (a worker's or the coordinator's sleep ending) was woken by
+//     the virtual clock, not by the step that happened to run, and one that yielded was
+//     never blocked; the scheduler counts both (`Scheduler.deterministicSpontaneousWakeups`).
+// Not dependent on all: a hand-off between two goroutines that declare footprints (main
+// and the program's goroutines). They block only on the program's channels and wait
+// groups (and main's release channel, closed under "all"), which both steps declare, so
+// the waker and every other step that could have woken the goroutine conflict already;
+// what the wake-up adds is that the woken goroutine's next step cannot run before the
+// waker's. So the waking step writes wake(q), q's next step reads it, and DPORExplorer
+// orders them by happens-before (no race to reverse: the other order does not exist).
 // Two footprints conflict when either is "all", or one writes a resource the other reads
 // or writes (wildcards overlap what they cover).
 //
@@ -108,6 +116,9 @@ struct Footprint: Sendable, Equatable {
     static func channel(_ c: Int) -> UInt64 { key(.channel, UInt64(c)) }
     /// The program's two wait groups (goroutines done, goroutines exited).
     static let waitGroups = key(.channel, 1 << 20)
+    /// Goroutine `g` made runnable by a hand-off (DPORStrategy: the waking step writes it,
+    /// `g`'s next step reads it).
+    static func wake(_ g: Int64) -> UInt64 { key(.channel, 1 << 40 | UInt64(g)) }
     /// P `p`'s local grey stack (and write-barrier buffer).
     static func queue(_ p: Int) -> UInt64 { key(.queue, UInt64(p) + 1) }
     /// The shared pool of grey batches.
@@ -201,6 +212,10 @@ final class FootprintLog: AccessObserver, @unchecked Sendable {
 
     /// Goroutine `g` is the program's goroutine `k`.
     func register(_ g: Int64, thread k: Int) { threads[g] = k }
+
+    /// Whether goroutine `g` declares its footprints (main and the program's goroutines;
+    /// not the collector's).
+    func declares(_ g: Int64) -> Bool { ambient[g] != nil }
 
     /// Goroutine `g` starts an operation touching `fp`. With `midStep`, `g` did work under
     /// its previous footprint since the last decision, which the step is charged too.
