@@ -89,6 +89,26 @@ import Testing
         #expect(!waker.conflicts(with: Self.writes(Footprint.field(64, 0))), "and nothing else")
     }
 
+    /// A step counts as main's spawning (its creations are the program's goroutines) iff
+    /// it began while main was the spawner, by main: the step in which main stops being
+    /// the spawner still counts, the next one does not, nor does another goroutine's.
+    @Test func spawningStepsAreThoseThatBeganWhileSpawning() {
+        let log = FootprintLog()
+        log.probe = { CollectorProbe(marking: false, cycle: 0) }
+        log.spawner = 1
+        _ = log.close(ranBy: 1)
+        #expect(!log.closedStepWasSpawning, "this step began before main said so")
+        _ = log.close(ranBy: 2)
+        #expect(!log.closedStepWasSpawning, "not main's step")
+        _ = log.close(ranBy: 1)
+        #expect(log.closedStepWasSpawning)
+        log.spawner = nil
+        _ = log.close(ranBy: 1)
+        #expect(log.closedStepWasSpawning, "it began while spawning")
+        _ = log.close(ranBy: 1)
+        #expect(!log.closedStepWasSpawning)
+    }
+
     /// A failure message without the numbers that name where in the run it was seen
     /// (the invariant check's step count, goroutine ids, cycle): equivalent runs reach the
     /// same failure, but a reordered independent step moves those counters.

@@ -136,7 +136,9 @@ final class DPORStrategy: ScheduleStrategy, @unchecked Sendable {
         let woken = ids.filter { $0 != ran && !previous.contains($0) }
         let spontaneous = log.takeSpontaneousWakeups()
         for q in woken where !spontaneous.contains(q) || !seen.contains(q) {
-            if seen.contains(q) && log.declares(ran) && log.declares(q) {
+            if !seen.contains(q) && log.closedStepWasSpawning {
+                fp.write(Footprint.goroutineIDs)
+            } else if seen.contains(q) && log.declares(ran) && log.declares(q) {
                 fp.write(Footprint.wake(q))
                 pendingWake[q] = n
             } else {

@@ -54,8 +54,9 @@
 //     any step during which the cycle number or the marking flag changed: they write the
 //     phase, flush every queue, scan globals and (for some plans) every stack, check the
 //     whole heap;
-//   - main's steps (it builds the heap, starts goroutines and cycles, runs the final
-//     collection and the end check), spawn and startGC;
+//   - main's steps from its final collection on (the collection, the sweep, the release
+//     of the goroutines, the end check), a startGC operation, a spawn operation, and the
+//     step in which main starts a background cycle (`gcAtStart`);
 //   - a step after which a goroutine is runnable that was not before and that neither a
 //     timer nor its own yield made runnable (a spawn, or a wake-up with a collector
 //     goroutine on either side: its wait groups, channels, assist queue and world stops
@@ -63,7 +64,15 @@
 //     goroutine a timer woke (a worker's or the coordinator's sleep ending) was woken by
 //     the virtual clock, not by the step that happened to run, and one that yielded was
 //     never blocked; the scheduler counts both (`Scheduler.deterministicSpontaneousWakeups`).
-// Not dependent on all: a hand-off between two goroutines that declare footprints (main
+// Not dependent on all: main's creation of the program's goroutines, in steps that began
+// while main was still building the heap and starting them (`FootprintLog.spawner`). A
+// creation makes the new goroutine runnable, reads the marking flag (no cycle runs yet)
+// and pushes the carried Refs onto the new stack, which only the new goroutine's steps
+// read (they happen after its creation: DPORExplorer's `createdBy`); wg.add writes the
+// wait groups, which main's setup footprint declares; and it takes the next goroutine
+// id, so creations conflict with each other (`goroutineIDs`; every other creation is
+// dependent on all). The rest of such a step is main's setup footprint.
+// Not dependent on all either: a hand-off between two goroutines that declare footprints (main
 // and the program's goroutines). They block only on the program's channels and wait
 // groups (and main's release channel, closed under "all"), which both steps declare, so
 // the waker and every other step that could have woken the goroutine conflict already;
@@ -116,6 +125,8 @@ struct Footprint: Sendable, Equatable {
     static func channel(_ c: Int) -> UInt64 { key(.channel, UInt64(c)) }
     /// The program's two wait groups (goroutines done, goroutines exited).
     static let waitGroups = key(.channel, 1 << 20)
+    /// Goroutine creation: the next goroutine id (and the scheduler's goroutine list).
+    static let goroutineIDs = key(.collector, 4)
     /// Goroutine `g` made runnable by a hand-off (DPORStrategy: the waking step writes it,
     /// `g`'s next step reads it).
     static func wake(_ g: Int64) -> UInt64 { key(.channel, 1 << 40 | UInt64(g)) }
@@ -209,6 +220,14 @@ final class FootprintLog: AccessObserver, @unchecked Sendable {
     private var lastSpontaneousWakeups = 0
     /// The step in progress ran a phase transition.
     private var transitioned = false
+    /// Main while it builds the heap and starts the program's goroutines (set and cleared
+    /// by ProgramExecution.main): every goroutine created then is one of the program's.
+    var spawner: Int64?
+    /// `spawner` when the step in progress began.
+    private var spawnerAtStepStart: Int64?
+    /// The step `close` ended began while its goroutine was the spawner: the goroutines
+    /// it created are the program's.
+    private(set) var closedStepWasSpawning = false
 
     /// Goroutine `g` is the program's goroutine `k`.
     func register(_ g: Int64, thread k: Int) { threads[g] = k }
@@ -240,6 +259,8 @@ final class FootprintLog: AccessObserver, @unchecked Sendable {
     func close(ranBy g: Int64) -> Footprint {
         var fp = open
         open = Footprint()
+        closedStepWasSpawning = spawnerAtStepStart == g
+        spawnerAtStepStart = spawner
         let t = transitioned
         transitioned = false
         let before = last
