@@ -62,4 +62,44 @@ import Testing
         }
         #expect(n == 1000)
     }
+
+    /// A small heap's reservation is kept when the heap goes (ArenaCache) and handed to the
+    /// next heap of that size exactly as fresh: every byte of the arena zero, no span in the
+    /// span map, allocations zeroed. A size no other test uses, so the cache's entry for it
+    /// is this test's.
+    @Test func aDroppedHeapsArenaComesBackZeroed() throws {
+        let bytes = 3 << 20 + 7 * SizeClasses.pageSize
+        var base: UnsafeMutableRawPointer?
+        do {
+            let heap = try makeHeap(checked: true, arenaBytes: bytes)
+            let t = TestTypes(heap)
+            let cache = heap.makeAllocCache()
+            for _ in 0..<3000 {
+                let r = try heap.allocate(t.node, in: cache)
+                heap.storeScalar(UInt64.max, into: r, at: 0)
+                heap.storePointerNoBarrier(r, field: 1, r)
+            }
+            let big = heap.registerType(name: "Big", pointerFields: 1, scalarBytes: 5 * SizeClasses.pageSize)
+            let r = try heap.allocate(big, in: cache)
+            heap.storeScalar(UInt64.max, into: r, at: 5 * SizeClasses.pageSize - 8)
+            #expect(heap.pageHeap.pagesTouched > 15)
+            heap.flushCaches()
+            base = heap.arena
+        }
+        let heap = try makeHeap(checked: true, arenaBytes: bytes)
+        #expect(heap.arena == base)
+        #expect(heap.pageHeap.pagesTouched == 0)
+        let words = heap.arena.bindMemory(to: UInt64.self, capacity: bytes / 8)
+        #expect((0..<bytes / 8).allSatisfy { words[$0] == 0 })
+        #expect((0..<heap.pageHeap.arenaPages).allSatisfy { heap.pageHeap.spanMap[$0] == nil })
+        let t = TestTypes(heap)
+        let cache = heap.makeAllocCache()
+        for _ in 0..<3000 {
+            let r = try heap.allocate(t.node, in: cache)
+            #expect(heap.loadScalar(r, at: 0, as: UInt64.self) == 0)
+            #expect(heap.loadPointer(r, field: 1) == .nil)
+        }
+        heap.flushCaches()
+        #expect(heap.verify() == [])
+    }
 }

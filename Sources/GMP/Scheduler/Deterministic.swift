@@ -25,21 +25,23 @@ import Foundation
 // replay string format are in ScheduleStrategy.swift.
 
 /// Deterministic-mode state. No locks: touched only by the single M (and the goroutines it
-/// runs), by `run` before that M starts, and by readers after `run` returns.
+/// runs), by `run` before that M starts, and by readers after `run` returns; so no two
+/// accesses ever overlap, and the fields a decision touches skip the dynamic exclusivity
+/// checks (`@exclusivity(unchecked)`; the checks were a fifth of `choose`'s profile).
 final class DeterministicState: @unchecked Sendable {
-    var runnable: [Goroutine] = []
+    @exclusivity(unchecked) var runnable: [Goroutine] = []
     /// Chosen at a safe point; runs next without a new decision.
-    unowned(unsafe) var forced: Goroutine?
+    @exclusivity(unchecked) unowned(unsafe) var forced: Goroutine?
     let strategy: ScheduleStrategy
-    var choices: [Int] = []
+    @exclusivity(unchecked) var choices: [Int] = []
     /// Scratch buffer for the candidates' ids (reused by every decision).
-    var ids: [Int64] = []
-    var steps = 0
+    @exclusivity(unchecked) var ids: [Int64] = []
+    @exclusivity(unchecked) var steps = 0
     let maxSteps: Int
-    var virtualNow: Int64 = 0
+    @exclusivity(unchecked) var virtualNow: Int64 = 0
     /// The id of the goroutine chosen at each recorded or forced-at-safe-point decision
     /// (`Scheduler.scheduleTrace`), for diagnostics and tests.
-    var trace: [Int64] = []
+    @exclusivity(unchecked) var trace: [Int64] = []
     /// Why the replay string could not be decoded; the first `detFindRunnable` fails the
     /// run with it.
     var initError: SchedulerError?
@@ -63,22 +65,24 @@ final class DeterministicState: @unchecked Sendable {
 
     func makeRunnable(_ g: Goroutine) { runnable.append(g) }
 
-    /// One decision among `first` (the running goroutine at a safe point, if any) followed
-    /// by `rest`; builds only the id list the strategy needs (no array of goroutines).
-    func choose(first: Goroutine?, rest: [Goroutine]) -> Int {
+    /// One decision among `running` (the running goroutine at a safe point, if any)
+    /// followed by the runnable set; builds only the id list the strategy needs (no array
+    /// of goroutines). Returns the chosen index in that order.
+    func choose(running: Goroutine?) -> Int {
         steps += 1
         virtualNow += 1_000
-        let n = rest.count + (first == nil ? 0 : 1)
+        let runningID = running?.id
+        let n = runnable.count + (runningID == nil ? 0 : 1)
         if n == 1 {
             // Forced: nothing to record, but the strategy still sees the step (PCT's
             // change points are counted over every step, forced ones included).
-            strategy.forced((first ?? rest[0]).id, step: steps)
+            strategy.forced(runningID ?? runnable[0].id, step: steps)
             return 0
         }
         ids.removeAll(keepingCapacity: true)
-        if let first { ids.append(first.id) }
-        for g in rest { ids.append(g.id) }
-        let c = strategy.pick(ids, running: first?.id, step: steps)
+        if let runningID { ids.append(runningID) }
+        for i in runnable.indices { ids.append(runnable[i].id) }
+        let c = strategy.pick(ids, running: runningID, step: steps)
         choices.append(c)
         return c
     }
@@ -89,17 +93,17 @@ final class DeterministicState: @unchecked Sendable {
         sched.releaseExpiredTimersDet()
         if forceSwitch {
             if runnable.isEmpty { return }
-            let k = choose(first: nil, rest: runnable)
+            let k = choose(running: nil)
             forced = runnable.remove(at: k)
             trace.append(forced!.id)
             g.mcall(.yield)
             return
         }
         if runnable.isEmpty {
-            _ = choose(first: g, rest: [])   // forced: g runs on
+            _ = choose(running: g)   // forced: g runs on
             return
         }
-        let k = choose(first: g, rest: runnable)
+        let k = choose(running: g)
         if k == 0 {
             trace.append(g.id)
             return
@@ -142,7 +146,7 @@ extension Scheduler {
                 fail(.deadlock(goroutineReport()))
                 return nil
             }
-            let k = det.choose(first: nil, rest: det.runnable)
+            let k = det.choose(running: nil)
             let g = det.runnable.remove(at: k)
             det.trace.append(g.id)
             return (g.ref, false)

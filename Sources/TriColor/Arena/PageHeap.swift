@@ -26,6 +26,12 @@
 // Descriptors come from slabs allocated with malloc and never returned while
 // the heap lives (Go's fixalloc); dead descriptors are chained through `next`.
 // Each descriptor owns fixed bitmap storage sized for the densest class.
+//
+// Small arenas outlive their heap (ArenaCache): a property-test campaign builds
+// and drops a 4 MiB heap per schedule, and mmap, the first-touch page faults
+// and munmap of its arena and spanMap were a tenth of each run. A dropped heap's
+// reservation, zeroed below bumpPage, is exactly a fresh one, so the next heap
+// of that size takes it instead of asking the kernel.
 
 import GMP
 import Synchronization
@@ -86,11 +92,18 @@ internal final class PageHeap: @unchecked Sendable {
         let pageSize = SizeClasses.pageSize
         let bytes = (arenaBytes + pageSize - 1) & ~(pageSize - 1)
         precondition(bytes >= 2 * pageSize, "arena must hold at least two pages")
-        guard let a = SystemMemory.reserve(bytes) else { return nil }
         let pages = bytes / pageSize
-        guard let m = SystemMemory.reserve(pages * MemoryLayout<HeapSpanPointer?>.stride) else {
-            SystemMemory.release(a, bytes)
-            return nil
+        let mapBytes = pages * MemoryLayout<HeapSpanPointer?>.stride
+        let a: UnsafeMutableRawPointer, m: UnsafeMutableRawPointer
+        if let r = ArenaCache.take(bytes: bytes) {
+            (a, m) = (r.arena, r.spanMap)
+        } else {
+            guard let fresh = SystemMemory.reserve(bytes) else { return nil }
+            guard let map = SystemMemory.reserve(mapBytes) else {
+                SystemMemory.release(fresh, bytes)
+                return nil
+            }
+            (a, m) = (fresh, map)
         }
         arena = a
         self.arenaBytes = bytes
@@ -100,8 +113,14 @@ internal final class PageHeap: @unchecked Sendable {
     }
 
     deinit {
-        SystemMemory.release(arena, arenaBytes)
-        SystemMemory.release(UnsafeMutableRawPointer(spanMap), arenaPages * MemoryLayout<HeapSpanPointer?>.stride)
+        // Pages at or beyond bumpPage were never touched, so zeroing those below it (and
+        // their spanMap entries) returns the reservation to its fresh state.
+        let kept = ArenaCache.give(ArenaCache.Reservation(arena: arena, spanMap: UnsafeMutableRawPointer(spanMap),
+                                                          bytes: arenaBytes), touchedPages: bumpPage)
+        if !kept {
+            SystemMemory.release(arena, arenaBytes)
+            SystemMemory.release(UnsafeMutableRawPointer(spanMap), arenaPages * MemoryLayout<HeapSpanPointer?>.stride)
+        }
         let words = SizeClasses.bitmapWords * Self.slabSize
         for (descs, bits, atomics) in slabs {
             descs.deinitialize(count: Self.slabSize)
@@ -292,4 +311,50 @@ internal final class PageHeap: @unchecked Sendable {
 
     /// Pages ever used (page 0 excluded): the tiled region.
     var pagesTouched: Int { bumpPageMirror.load(ordering: .acquiring) - 1 }
+}
+
+/// Released arena reservations kept for the next heap of the same size (see the file
+/// comment): at most `capacity` of them, each of at most `maxBytes`, so only the small
+/// heaps that tests and property checks make by the thousand are kept, and a process
+/// holds at most `capacity * maxBytes` of them. Every kept reservation is in the state
+/// `SystemMemory.reserve` returns: arena and spanMap all zero.
+enum ArenaCache {
+    /// An arena reservation and its spanMap (`bytes / pageSize` entries).
+    struct Reservation: @unchecked Sendable {
+        // @unchecked Sendable: owned by exactly one of a PageHeap or the cache at a time
+        // (handed over under `kept`'s lock).
+        let arena: UnsafeMutableRawPointer
+        let spanMap: UnsafeMutableRawPointer
+        let bytes: Int
+    }
+
+    static let capacity = 4
+    static let maxBytes = 16 << 20
+    /// The kept reservations. Protected by its own lock.
+    private static let kept = Mutex<[Reservation]>([])
+
+    /// A kept reservation of exactly `bytes`, if any.
+    static func take(bytes: Int) -> Reservation? {
+        guard bytes <= maxBytes else { return nil }
+        return kept.withLock { list in
+            guard let i = list.firstIndex(where: { $0.bytes == bytes }) else { return nil }
+            return list.remove(at: i)
+        }
+    }
+
+    /// Keeps `r`, whose pages `0..<touchedPages` may have been written (later ones are
+    /// still zero), if it is small and the cache has room: zeroes what was touched and
+    /// returns true. Returns false (the caller releases it) otherwise.
+    static func give(_ r: Reservation, touchedPages: Int) -> Bool {
+        guard r.bytes <= maxBytes, kept.withLock({ $0.count < capacity }) else { return false }
+        let pageSize = SizeClasses.pageSize
+        r.arena.initializeMemory(as: UInt8.self, repeating: 0, count: min(r.bytes, touchedPages * pageSize))
+        r.spanMap.initializeMemory(as: UInt8.self, repeating: 0,
+                                   count: min(r.bytes / pageSize, touchedPages) * MemoryLayout<HeapSpanPointer?>.stride)
+        return kept.withLock { list in
+            guard list.count < capacity else { return false }
+            list.append(r)
+            return true
+        }
+    }
 }

@@ -57,7 +57,10 @@ final class ProgramExecution: @unchecked Sendable {
             log.probe = { [unowned self] in probe() }
             let sched = rt.scheduler
             log.spontaneousWakeups = { sched.deterministicSpontaneousWakeups }
-            log.begin(Goroutine.current!.id, .buildingHeap)
+            var setup = Footprint.buildingHeap
+            setup.write(Footprint.waitGroups)
+            log.begin(Goroutine.current!.id, setup)
+            log.spawner = Goroutine.current!.id
         }
         let capacity = max(1, program.sendCount)
         channels = (0..<program.channelCount).map { _ in rt.makeChannel(capacity: capacity) }
@@ -80,8 +83,12 @@ final class ProgramExecution: @unchecked Sendable {
         }
         // After the frame is popped: main's stack holds nothing, so the cycle sees the
         // objects only through the goroutines, the globals and the heap.
+        footprints?.spawner = nil
         if program.gcAtStart {
             trace.event(rt, "main: start GC")
+            // Starting a cycle creates a collector goroutine, maybe in the step that
+            // created the program's last goroutines: that step is dependent on all.
+            footprints?.also(.everything)
             rt.startCollection()
         }
         // From here until it releases the goroutines main waits for them and runs the

@@ -18,7 +18,8 @@
 //      where every candidate sleeps is "sleep-blocked": the rest of the run is redundant
 //      and is not recorded;
 //   2. close every step's footprint at the next decision, and compute happens-before with
-//      vector clocks (program order, each earlier dependent step, a goroutine's creation);
+//      vector clocks (program order, each earlier dependent step, a goroutine's creation,
+//      the hand-off that woke a goroutine);
 //   3. for each step i of goroutine p, find the last earlier step j of another goroutine
 //      that is dependent on i and does not happen before p's previous step: a race, so
 //      the reversed order must be tried from node j. Add p to j's backtrack set if p was
@@ -64,6 +65,12 @@ final class DPORStrategy: ScheduleStrategy, @unchecked Sendable {
     private(set) var footprints: [Footprint] = []
     /// Step during which a goroutine was created (the step before it was first a candidate).
     private(set) var createdBy: [Int64: Int] = [:]
+    /// Step n -> the step that woke its goroutine through a program channel or wait group
+    /// (Footprint.swift: a hand-off between declaring goroutines), for step n the first
+    /// the woken goroutine ran after.
+    private(set) var wokenBy: [Int: Int] = [:]
+    /// Goroutines woken by such a hand-off that have not run since: the waking step.
+    private var pendingWake: [Int64: Int] = [:]
     private var seen: Set<Int64> = []
     private var previous: [Int64] = []
     /// Recording stopped: sleep-blocked, or the prefix did not replay.
@@ -117,11 +124,27 @@ final class DPORStrategy: ScheduleStrategy, @unchecked Sendable {
     private func closeStep(_ n: Int, nextCandidates ids: [Int64]) {
         let ran = nodes[n].chosen
         var fp = log.close(ranBy: ran)
+        if let w = pendingWake.removeValue(forKey: ran) {
+            fp.read(Footprint.wake(ran))
+            wokenBy[n] = w
+        }
         // A wake-up (some goroutine runnable now that was not before) that no timer or
-        // yield of its own accounts for (a new goroutine, a hand-off): dependent on all.
+        // yield of its own accounts for: between two declaring goroutines, a hand-off
+        // through a channel or wait group both declared (the waker writes wake(q), the
+        // woken goroutine's next step reads it and happens after it); otherwise (a new
+        // goroutine, a collector goroutine on either side) dependent on all.
         let woken = ids.filter { $0 != ran && !previous.contains($0) }
         let spontaneous = log.takeSpontaneousWakeups()
-        if woken.contains(where: { !spontaneous.contains($0) || !seen.contains($0) }) { fp = .everything }
+        for q in woken where !spontaneous.contains(q) || !seen.contains(q) {
+            if !seen.contains(q) && log.closedStepWasSpawning {
+                fp.write(Footprint.goroutineIDs)
+            } else if seen.contains(q) && log.declares(ran) && log.declares(q) {
+                fp.write(Footprint.wake(q))
+                pendingWake[q] = n
+            } else {
+                fp = .everything
+            }
+        }
         footprints.append(fp)
     }
 
@@ -197,7 +220,7 @@ public struct DPORExplorer: Sendable {
                 path[p].done[path[p].chosen] = .everything
                 nodes = path
             } else {
-                Self.addBacktracks(&nodes, strategy.footprints, strategy.createdBy)
+                Self.addBacktracks(&nodes, strategy.footprints, strategy.createdBy, wokenBy: strategy.wokenBy)
             }
             let (next, pruned) = nextPath(nodes)
             result.prunedBranches += pruned
@@ -211,7 +234,9 @@ public struct DPORExplorer: Sendable {
     }
 
     /// Step 3 of the essay: vector clocks over the path's steps, races, backtrack sets.
-    static func addBacktracks(_ nodes: inout [DPORNode], _ fps: [Footprint], _ createdBy: [Int64: Int]) {
+    /// `wokenBy[i]`: the step that woke step i's goroutine (it happens before i).
+    static func addBacktracks(_ nodes: inout [DPORNode], _ fps: [Footprint], _ createdBy: [Int64: Int],
+                              wokenBy: [Int: Int] = [:]) {
         var index: [Int64: Int] = [:]
         for n in nodes where index[n.chosen] == nil { index[n.chosen] = index.count }
         for n in nodes { for q in n.ids where index[q] == nil { index[q] = index.count } }
@@ -225,6 +250,9 @@ public struct DPORExplorer: Sendable {
             var c: [Int]
             if let l = last[p] { c = clocks[l] } else if let k = createdBy[nodes[i].chosen], k >= 0, k < i { c = clocks[k] } else {
                 c = Array(repeating: -1, count: width)
+            }
+            if let w = wokenBy[i], w < i {
+                for t in 0..<width where clocks[w][t] > c[t] { c[t] = clocks[w][t] }
             }
             var race: Int?
             var j = i - 1

@@ -54,14 +54,31 @@
 //     any step during which the cycle number or the marking flag changed: they write the
 //     phase, flush every queue, scan globals and (for some plans) every stack, check the
 //     whole heap;
-//   - main's steps (it builds the heap, starts goroutines and cycles, runs the final
-//     collection and the end check), spawn and startGC;
+//   - main's steps from its final collection on (the collection, the sweep, the release
+//     of the goroutines, the end check), a startGC operation, a spawn operation, and the
+//     step in which main starts a background cycle (`gcAtStart`);
 //   - a step after which a goroutine is runnable that was not before and that neither a
-//     timer nor its own yield made runnable (a channel hand-off, a wait group, a lock, a
-//     spawn): so that no independent step ever enables another. A goroutine a timer woke
-//     (a worker's or the coordinator's sleep ending) was woken by the virtual clock, not
-//     by the step that happened to run, and one that yielded was never blocked; the
-//     scheduler counts both (`Scheduler.deterministicSpontaneousWakeups`).
+//     timer nor its own yield made runnable (a spawn, or a wake-up with a collector
+//     goroutine on either side: its wait groups, channels, assist queue and world stops
+//     are not resources here), so that no independent step ever enables another. A
+//     goroutine a timer woke (a worker's or the coordinator's sleep ending) was woken by
+//     the virtual clock, not by the step that happened to run, and one that yielded was
+//     never blocked; the scheduler counts both (`Scheduler.deterministicSpontaneousWakeups`).
+// Not dependent on all: main's creation of the program's goroutines, in steps that began
+// while main was still building the heap and starting them (`FootprintLog.spawner`). A
+// creation makes the new goroutine runnable, reads the marking flag (no cycle runs yet)
+// and pushes the carried Refs onto the new stack, which only the new goroutine's steps
+// read (they happen after its creation: DPORExplorer's `createdBy`); wg.add writes the
+// wait groups, which main's setup footprint declares; and it takes the next goroutine
+// id, so creations conflict with each other (`goroutineIDs`; every other creation is
+// dependent on all). The rest of such a step is main's setup footprint.
+// Not dependent on all either: a hand-off between two goroutines that declare footprints (main
+// and the program's goroutines). They block only on the program's channels and wait
+// groups (and main's release channel, closed under "all"), which both steps declare, so
+// the waker and every other step that could have woken the goroutine conflict already;
+// what the wake-up adds is that the woken goroutine's next step cannot run before the
+// waker's. So the waking step writes wake(q), q's next step reads it, and DPORExplorer
+// orders them by happens-before (no race to reverse: the other order does not exist).
 // Two footprints conflict when either is "all", or one writes a resource the other reads
 // or writes (wildcards overlap what they cover).
 //
@@ -108,6 +125,11 @@ struct Footprint: Sendable, Equatable {
     static func channel(_ c: Int) -> UInt64 { key(.channel, UInt64(c)) }
     /// The program's two wait groups (goroutines done, goroutines exited).
     static let waitGroups = key(.channel, 1 << 20)
+    /// Goroutine creation: the next goroutine id (and the scheduler's goroutine list).
+    static let goroutineIDs = key(.collector, 4)
+    /// Goroutine `g` made runnable by a hand-off (DPORStrategy: the waking step writes it,
+    /// `g`'s next step reads it).
+    static func wake(_ g: Int64) -> UInt64 { key(.channel, 1 << 40 | UInt64(g)) }
     /// P `p`'s local grey stack (and write-barrier buffer).
     static func queue(_ p: Int) -> UInt64 { key(.queue, UInt64(p) + 1) }
     /// The shared pool of grey batches.
@@ -198,9 +220,21 @@ final class FootprintLog: AccessObserver, @unchecked Sendable {
     private var lastSpontaneousWakeups = 0
     /// The step in progress ran a phase transition.
     private var transitioned = false
+    /// Main while it builds the heap and starts the program's goroutines (set and cleared
+    /// by ProgramExecution.main): every goroutine created then is one of the program's.
+    var spawner: Int64?
+    /// `spawner` when the step in progress began.
+    private var spawnerAtStepStart: Int64?
+    /// The step `close` ended began while its goroutine was the spawner: the goroutines
+    /// it created are the program's.
+    private(set) var closedStepWasSpawning = false
 
     /// Goroutine `g` is the program's goroutine `k`.
     func register(_ g: Int64, thread k: Int) { threads[g] = k }
+
+    /// Whether goroutine `g` declares its footprints (main and the program's goroutines;
+    /// not the collector's).
+    func declares(_ g: Int64) -> Bool { ambient[g] != nil }
 
     /// Goroutine `g` starts an operation touching `fp`. With `midStep`, `g` did work under
     /// its previous footprint since the last decision, which the step is charged too.
@@ -225,6 +259,8 @@ final class FootprintLog: AccessObserver, @unchecked Sendable {
     func close(ranBy g: Int64) -> Footprint {
         var fp = open
         open = Footprint()
+        closedStepWasSpawning = spawnerAtStepStart == g
+        spawnerAtStepStart = spawner
         let t = transitioned
         transitioned = false
         let before = last
