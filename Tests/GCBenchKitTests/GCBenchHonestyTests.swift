@@ -36,7 +36,7 @@ import TriColor
         // Standard error to a file, not a second pipe: reading one pipe to its end while
         // the other fills would deadlock.
         let errFile = FileManager.default.temporaryDirectory.appendingPathComponent("gcbench-honesty-\(UUID().uuidString).err")
-        FileManager.default.createFile(atPath: errFile.path, contents: nil)
+        try #require(FileManager.default.createFile(atPath: errFile.path, contents: nil))
         defer { try? FileManager.default.removeItem(at: errFile) }
         p.standardError = try FileHandle(forWritingTo: errFile)
         try p.run()
