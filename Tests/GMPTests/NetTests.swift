@@ -443,6 +443,38 @@ import Testing
         #expect(queued.value == 2)
         #expect(outcomes.value == Array(repeating: "\(NetError.closed)", count: 3))
     }
+
+    /// One connection's ping-pong at procs 2 (gcbench's echo-c1): each goroutine's write
+    /// readies the other, and the M whose goroutine just parked finds it with its
+    /// non-blocking poll. No thread should sleep and be woken per round trip: not for the
+    /// goroutine that M runs itself (readying it through `ready`'s `wakep` woke an M, which
+    /// then blocked in the poller and was woken by every later edge), nor after sysmon's
+    /// 10 ms poll takes an edge. Before those fixes this run woke about one thread per
+    /// round trip; the bound leaves room for a loaded machine's stray wake-ups.
+    @Test func pingPongDoesNotWakeAThreadPerRoundTrip() throws {
+        var c = SchedulerConfig()
+        c.procs = 2
+        let s = Scheduler(c)
+        let wakeups = Box(0)
+        let trips = 2_000
+        try s.run {
+            let ln = try TCPListener(host: "127.0.0.1", port: 0)
+            NetTests.serveEcho(ln)
+            let conn = try dial(host: "127.0.0.1", port: ln.localPort, timeout: .seconds(5))
+            let msg = [UInt8](repeating: 0x61, count: 64)
+            func roundTrip() throws {
+                try conn.write(msg)
+                #expect(try NetTests.readExactly(conn, 64) == msg)
+            }
+            for _ in 0..<100 { try roundTrip() }  // warm-up: the connection and both goroutines
+            let before = s.stats.threadWakeups.load(ordering: .relaxed)
+            for _ in 0..<trips { try roundTrip() }
+            wakeups.value = s.stats.threadWakeups.load(ordering: .relaxed) - before
+            try conn.close()
+            try ln.close()
+        }
+        #expect(wakeups.value < trips / 4, "\(wakeups.value) thread wake-ups in \(trips) round trips")
+    }
 }
 
 /// A break that a non-blocking poll saw (and, as Go's, left unread) still wakes the next

@@ -76,8 +76,10 @@ final class Netpoller: @unchecked Sendable {
     /// before its waiter parks, lowered by whoever takes the waiter out. Sequentially
     /// consistent: `checkdead` and the parking M read it to decide whether to poll.
     let waiters = Atomic<Int>(0)
-    /// nanotime of the end of the last poll, 0 while an M is blocked in epoll_wait (Go's
-    /// sched.lastpoll). Sequentially consistent (the claim is an exchange).
+    /// nanotime of the end of the last poll (a non-blocking one in findRunnable moves it on
+    /// at most once a millisecond), 0 while an M is blocked in epoll_wait (Go's
+    /// sched.lastpoll). Sequentially consistent (the claim is an exchange, the other
+    /// updates CAS from a non-zero value, or store after a claim).
     let lastPoll = Atomic<Int64>(1)
     /// The deadline the blocked M sleeps until (0: none or forever), for `breakPoll`
     /// decisions (Go's sched.pollUntil); sequentially consistent.

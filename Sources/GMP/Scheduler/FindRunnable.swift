@@ -76,7 +76,7 @@ extension Scheduler {
                 if let r = p.runqget() { return r }
             }
             // Goroutines whose sockets became ready come onto this P (Net/).
-            if netpollNonBlocking(), let r = p.runqget() { return r }
+            if let g = netpollNonBlocking() { return (g, false) }
             let busy = procs - npidle.load(ordering: .sequentiallyConsistent)
             let spinners = nmspinning.load(ordering: .sequentiallyConsistent)
             let spin = Self.maySpin(alreadySpinning: m.spinning, spinning: spinners, busy: busy)
@@ -132,8 +132,11 @@ extension Scheduler {
                 continue top
             }
             // While goroutines wait in IO, one M parks in epoll_wait instead (Net/).
-            if netpollBlocking(m) { continue top }
-            if !stopm(m) { return nil }
+            switch netpollBlocking(m) {
+            case .run(let g): return (g, false)
+            case .heldP: continue top
+            case .none, .noP: if !stopm(m) { return nil }
+            }
         }
     }
 

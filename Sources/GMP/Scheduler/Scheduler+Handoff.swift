@@ -19,6 +19,10 @@ import Synchronization
 //     when no other M spins and no P is idle.
 //   * `startIdle`, after a thread without a P (sysmon, a plain thread) put goroutines on the
 //     global queue: one M per goroutine while Ps are idle, without deferring to spinners.
+//   * `injectList` (Net/), for goroutines the netpoller readied: as `startIdle` for those a
+//     thread without a P queued; an M holding a P runs the first itself and queues the rest
+//     on its P, with an M started only for as many as there are idle Ps (Go's injectglist).
+//     No `wakep` per goroutine: that woke an M for the one this M was about to run.
 //   * `run` starts the first M, and `startTheWorld` one per stopped P that has local work.
 // An M parks (`stopm`) when it has no P: on `midle`, under `lock`, after `checkdead`, with a
 // timeout at the earliest timer of any P so that a timer's deadline wakes someone (an M
@@ -120,6 +124,7 @@ extension Scheduler {
             lock.unlock()
             nmp.spinning = spinning
             nmp.nextp = pp
+            stats.threadWakeups.add(1, ordering: .relaxed)
             nmp.park.wakeup()
             return
         }

@@ -278,6 +278,11 @@ public final class SchedulerStats: @unchecked Sendable {
     public let contextSwitches = Atomic<Int>(0)
     public let preemptions = Atomic<Int>(0)
     public let steals = Atomic<Int>(0)
+    /// Threads that slept for work and were woken for it: parked Ms that `startm` handed a
+    /// P, and Ms that blocked in the netpoller (each a futex or epoll_wait sleep and a
+    /// wake-up, two context switches). An IO ping-pong in which one M polls without
+    /// blocking needs none per round trip (NetTests.pingPongDoesNotWakeAThreadPerRoundTrip).
+    public let threadWakeups = Atomic<Int>(0)
     public let syscallRetakes = Atomic<Int>(0)
     public let worldStops = Atomic<Int>(0)
     /// Total and maximum stop-the-world pause, nanoseconds.

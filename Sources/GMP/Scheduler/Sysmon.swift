@@ -2,7 +2,8 @@ import CContext
 import Synchronization
 
 // sysmon: the system monitor (Go's sysmon, proc.go). A thread with no P that wakes every
-// 20 us, backing off to 10 ms while idle, and:
+// 20 us, backing off to 10 ms after 50 ticks in which it neither fired a timer nor retook a
+// P, and:
 //   * retakes Ps from goroutines stuck in syscalls (so their run queues keep running);
 //   * asks goroutines that have run for longer than `preemptAfterNS` (10 ms) without
 //     rescheduling to yield at their next safe point (cooperative preemption: a loop with
@@ -46,7 +47,10 @@ extension Scheduler {
             if shuttingDown.load(ordering: .acquiring) { break }
             let now = nanotime()
             var acted = injectTimers(now: now)
-            if sysmonNetpoll(now: now) { acted = true }
+            // A poll that readied goroutines does not reset the back-off (Go: only retake
+            // does): `lastPoll` lets sysmon poll once per 10 ms at most, so 20 us ticks after
+            // one are wasted wake-ups, and in a busy IO server they came every 10 ms.
+            _ = sysmonNetpoll(now: now)
             if retake(now: now, &ticks) > 0 { acted = true }
             idle = acted ? 0 : idle + 1
             if config.schedtraceMS > 0 && now - lastTrace >= Int64(config.schedtraceMS) * 1_000_000 {
