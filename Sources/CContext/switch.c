@@ -356,6 +356,10 @@ __attribute__((noinline)) void tc_switch_final(tc_context *from, tc_context *to)
   __builtin_trap();
 }
 
+int tc_switch_hooks_loaded(void) {
+  return __sanitizer_start_switch_fiber != NULL || __tsan_switch_to_fiber != NULL;
+}
+
 void tc_switch_raw(tc_context *from, tc_context *to) {
   tc_context_switch_asm(&from->sp, to->sp);
 }

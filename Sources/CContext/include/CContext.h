@@ -67,6 +67,10 @@ void tc_switch(tc_context *from, tc_context *to);
 /// Like tc_switch, but `from` will never be resumed (the goroutine exited).
 void tc_switch_final(tc_context *from, tc_context *to);
 
+/// 1 when a sanitizer's fiber hooks are loaded (ASan or TSan): tc_switch_raw bypasses them,
+/// so a context entered or left by it would confuse the sanitizer.
+int tc_switch_hooks_loaded(void);
+
 /// Switches only the registers: no exclusivity or sanitizer bookkeeping. For benchmarks of
 /// the raw switch cost (gcbench's sched suite).
 void tc_switch_raw(tc_context *from, tc_context *to);
