@@ -132,7 +132,7 @@ extension Scheduler {
 
     /// Finishes a goroutine on g0 (Go's goexit0): dead, caches it with its stack for reuse.
     func goexit0(_ g: Goroutine, _ m: Machine) {
-        g.casStatus(from: .running, to: .dead)
+        g.leaveRunning(to: .dead)
         g.body = nil
         if g.collectorData != nil { g.collectorData = nil }
         liveGoroutines.subtract(1, ordering: .relaxed)
