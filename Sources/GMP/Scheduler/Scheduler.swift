@@ -81,8 +81,10 @@ public final class Scheduler: @unchecked Sendable {
     /// added to by `publish`, after `go(prepare:)` set the flag, subtracted by `goexit0`;
     /// relaxed (a statistic).
     let userGoroutines = Atomic<Int>(0)
-    /// The main goroutine: written by `run` before any M starts, then read-only.
-    unowned(unsafe) var mainG: Goroutine?
+    /// The main goroutine (+0, GoroutineRef.swift): written by `run` before any M starts,
+    /// then read-only. A ref, not an `unowned(unsafe)` reference: every exit compares it,
+    /// and loading the reference retained and released the main goroutine each time.
+    var mainG: GoroutineRef?
     /// Goroutine stacks (StackPool has its own lock).
     let stacks: StackPool
 
@@ -179,7 +181,7 @@ public final class Scheduler: @unchecked Sendable {
         tc_signals_install()
         let g = try newGoroutine(main, parent: nil)
         publish(g, parent: nil)
-        mainG = g.goroutine
+        mainG = g
         if let det { det.makeRunnable(g.goroutine) } else { lock.withLock { globrunqput(g) } }
         if det == nil { startSysmon() }
         if det != nil && Machine.current == nil && tc_thread_stack_size() >= Self.callingThreadStack {
