@@ -23,8 +23,9 @@ public final class Goroutine: @unchecked Sendable {
     @exclusivity(unchecked) public internal(set) var id: Int64 = 0
 
     /// Status word (Go's atomicstatus): a `GStatus`, plus `GStatus.scanBit` while a
-    /// collector owns the stack. Changed through `casStatus` / `setStatus` (and the scan-bit
-    /// CAS of `Scheduler.withSuspended`); loads acquire, stores release, CASes both.
+    /// collector owns the stack. Changed through `casStatus` / `setStatus` / `leaveRunning`
+    /// (and the scan-bit CAS of `Scheduler.withSuspended`); loads acquire, stores release,
+    /// CASes both.
     let status = Atomic<UInt32>(GStatus.idle.rawValue)
 
     /// Saved registers and sanitizer/exclusivity state. Owned by the thread running the
