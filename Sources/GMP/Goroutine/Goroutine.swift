@@ -23,8 +23,9 @@ public final class Goroutine: @unchecked Sendable {
     @exclusivity(unchecked) public internal(set) var id: Int64 = 0
 
     /// Status word (Go's atomicstatus): a `GStatus`, plus `GStatus.scanBit` while a
-    /// collector owns the stack. Changed through `casStatus` / `setStatus` (and the scan-bit
-    /// CAS of `Scheduler.withSuspended`); loads acquire, stores release, CASes both.
+    /// collector owns the stack. Changed through `casStatus` / `setStatus` / `leaveRunning`
+    /// (and the scan-bit CAS of `Scheduler.withSuspended`); loads acquire, stores release,
+    /// CASes both.
     let status = Atomic<UInt32>(GStatus.idle.rawValue)
 
     /// Saved registers and sanitizer/exclusivity state. Owned by the thread running the
@@ -174,6 +175,22 @@ public final class Goroutine: @unchecked Sendable {
 
     @inline(__always)
     func setStatus(_ new: GStatus) { status.store(new.rawValue, ordering: .releasing) }
+
+    /// `casStatus(from: .running, to: new)` for the thread running the goroutine (its M,
+    /// on the goroutine or on g0 after the switch): a check and a release store, not a
+    /// CAS. Nobody else writes the status of a running goroutine: `withSuspended` sets the
+    /// scan bit only on one that is not running, and every other writer moves from a
+    /// status other than `.running`, so its CAS fails until this store and the check
+    /// cannot be raced. Go CASes here because its suspendG also marks running goroutines
+    /// (_Gscanrunning); GMP asks a running goroutine to stop through `preempt` instead.
+    @inline(__always)
+    func leaveRunning(to new: GStatus) {
+        let cur = status.load(ordering: .relaxed)
+        if cur != GStatus.running.rawValue {
+            fatal("leaveRunning: goroutine \(id) has status \(GStatus.describe(cur)), expected running")
+        }
+        status.store(new.rawValue, ordering: .releasing)
+    }
 }
 
 /// Goroutine status (Go's _Gidle ... _Gpreempted, runtime2.go).

@@ -116,14 +116,25 @@ import Synchronization
     }
 
     /// The scheduler loop on g0 (Go's schedule): find a goroutine, run it until it switches
-    /// back, do what it asked, repeat. Returns at shutdown.
+    /// back, do what it asked, repeat. Returns at shutdown. A goroutine that yielded may name the next one itself (`Scheduler.yieldSwap`, the
+    /// answer findRunnable would give, found in the same hold of `lock`); otherwise the next
+    /// comes from `schedule`.
     private func scheduleLoop() {
+        var next: GoroutineRef? = nil
         while true {
-            guard let (g, inherit) = schedule() else { return }
-            g.withGoroutine { g in
+            let inherit: Bool
+            let gr: GoroutineRef
+            if let n = next {
+                (gr, inherit) = (n, false)
+                next = nil
+            } else {
+                guard let r = schedule() else { return }
+                (gr, inherit) = r
+            }
+            gr.withGoroutine { g in
                 execute(g, inheritTime: inherit)
                 while case .systemStack = pending { runOnSystemStack(g) }
-                finishSwitch(g)
+                next = finishSwitch(g)
             }
         }
     }
@@ -171,9 +182,10 @@ import Synchronization
         }
     }
 
-    /// Performs the pending action of `g`, the goroutine that just switched to g0.
+    /// Performs the pending action of `g`, the goroutine that just switched to g0; returns
+    /// the goroutine to run next when a yield found it (`Scheduler.yieldSwap`), else nil.
     @inline(__always)
-    private func finishSwitch(_ g: Goroutine) {
+    private func finishSwitch(_ g: Goroutine) -> GoroutineRef? {
         g.mU = nil
         unflushedSwitches &+= 1
         if unflushedSwitches == 256 { flushSwitchCount() }
@@ -182,16 +194,17 @@ import Synchronization
         if let pU { pU._withUnsafeGuaranteedRef { $0.curg.store(nil, ordering: .relaxed) } }
         switch action {
         case .yield, .preempted:
-            g.casStatus(from: .running, to: .runnable)
-            schedU._withUnsafeGuaranteedRef { $0.yieldPut(g, self) }
+            g.leaveRunning(to: .runnable)
+            return schedU._withUnsafeGuaranteedRef { $0.yieldSwap(g, self) }
         case .park(let l):
-            g.casStatus(from: .running, to: .waiting)
+            g.leaveRunning(to: .waiting)
             if let l { tc_lock_release(l) }
         case .exit:
             schedU._withUnsafeGuaranteedRef { $0.goexit0(g, self) }
         default:
             finishSwitchSlow(g, action)
         }
+        return nil
     }
 
     func flushSwitchCount() {
@@ -206,18 +219,18 @@ import Synchronization
         case .none:
             fatal("goroutine \(g.id) switched to g0 with no pending action")
         case .yield, .preempted:
-            g.casStatus(from: .running, to: .runnable)
+            g.leaveRunning(to: .runnable)
             sched.yieldPut(g, self)
         case .preemptStop:
-            g.casStatus(from: .running, to: .preempted)
+            g.leaveRunning(to: .preempted)
         case .park(let l):
-            g.casStatus(from: .running, to: .waiting)
+            g.leaveRunning(to: .waiting)
             if let l { tc_lock_release(l) }
         case .parkMany(let locks):
-            g.casStatus(from: .running, to: .waiting)
+            g.leaveRunning(to: .waiting)
             for l in locks.reversed() { tc_lock_release(l) }
         case .parkTimer(let when):
-            g.casStatus(from: .running, to: .waiting)
+            g.leaveRunning(to: .waiting)
             sched.addTimer(g.sleepTimer, when: when, period: 0, on: p.unsafelyUnwrapped, wake: false)
         case .exit:
             sched.goexit0(g, self)

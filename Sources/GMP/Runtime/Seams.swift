@@ -26,12 +26,15 @@ extension Scheduler {
 
     /// Number of goroutines created and not yet exited, system goroutines included (a
     /// collector's workers and sweeper); `numGoroutine` counts the program's own.
-    public var goroutineCount: Int { liveGoroutines.load(ordering: .relaxed) }
+    public var goroutineCount: Int { goroutineCounts.load(ordering: .relaxed) & Self.liveMask }
 
     /// The number of user goroutines that exist (Go's runtime.NumGoroutine): created,
     /// not yet exited, and not `Goroutine.isSystem`. The main goroutine counts. A snapshot:
     /// goroutines start and exit concurrently.
-    public var numGoroutine: Int { userGoroutines.load(ordering: .relaxed) }
+    public var numGoroutine: Int {
+        let w = goroutineCounts.load(ordering: .relaxed)
+        return w & Self.liveMask - w >> 32
+    }
 }
 
 // Idle-priority work (`SchedulerHooks.onIdle`, `ParkingSpot`).

@@ -19,8 +19,8 @@ extension Scheduler {
     /// (a scanner that read them then could see `RootStorage` grow under it).
     /// Runs on the parent goroutine, or on the thread calling `run` (`parent` nil).
     func newGoroutine(_ body: @escaping () throws -> Void, parent: Goroutine?) throws(SchedulerError) -> GoroutineRef {
-        if liveGoroutines.add(1, ordering: .relaxed).newValue > config.maxGoroutines {
-            liveGoroutines.subtract(1, ordering: .relaxed)
+        if goroutineCounts.wrappingAdd(1, ordering: .relaxed).newValue & Self.liveMask > config.maxGoroutines {
+            goroutineCounts.wrappingSubtract(1, ordering: .relaxed)
             throw .resourceLimit("too many goroutines: limit is \(config.maxGoroutines) "
                 + "(SchedulerConfig.maxGoroutines)")
         }
@@ -43,7 +43,7 @@ extension Scheduler {
                 }
                 ref.withGoroutine { $0.stack = st }
             } catch {
-                liveGoroutines.subtract(1, ordering: .relaxed)
+                goroutineCounts.wrappingSubtract(1, ordering: .relaxed)
                 allgLock.withLock {
                     gFreeGlobal.append(ref)
                     gFreeGlobalCount.store(gFreeGlobal.count, ordering: .relaxed)
@@ -95,10 +95,10 @@ extension Scheduler {
     func publish(_ ref: GoroutineRef, parent: Goroutine?) {
         ref.withGoroutine { gp in
             if let hook = hooks.onSpawn { hook(parent, gp) }
-            if !gp.isSystem { userGoroutines.add(1, ordering: .relaxed) }
+            if gp.isSystem { goroutineCounts.wrappingAdd(Self.systemUnit, ordering: .relaxed) }
             gp.setStatus(.runnable)
         }
-        stats.goroutinesCreated.add(1, ordering: .relaxed)
+        stats.goroutinesCreated.wrappingAdd(1, ordering: .relaxed)
     }
 
     /// A dead goroutine (with its stack) from `p`'s free list, refilled from the global one
@@ -132,12 +132,11 @@ extension Scheduler {
 
     /// Finishes a goroutine on g0 (Go's goexit0): dead, caches it with its stack for reuse.
     func goexit0(_ g: Goroutine, _ m: Machine) {
-        g.casStatus(from: .running, to: .dead)
+        g.leaveRunning(to: .dead)
         g.body = nil
         if g.collectorData != nil { g.collectorData = nil }
-        liveGoroutines.subtract(1, ordering: .relaxed)
-        if !g.isSystem { userGoroutines.subtract(1, ordering: .relaxed) }
-        if g === mainG {
+        goroutineCounts.wrappingSubtract(g.isSystem ? 1 + Self.systemUnit : 1, ordering: .relaxed)
+        if g.ref == mainG {
             beginShutdown()
             return
         }

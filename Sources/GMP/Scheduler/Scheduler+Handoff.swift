@@ -316,4 +316,29 @@ extension Scheduler {
         globrunqput(g.ref)
         lock.unlock()
     }
+
+    /// `yieldPut` for the M's own goroutine (`Machine.finishSwitch`), which also takes the
+    /// goroutine the M runs next when findRunnable's answer would come from the global queue
+    /// anyway: no stop or shutdown pending, no timer on the P, its local queue and runnext
+    /// empty. Then the put and findRunnable's take (`globrunqget`, with the same fairness
+    /// `max`) share one hold of `lock`, where Go's goschedImpl and findRunnable take it
+    /// twice. Returns nil, having only queued `g`, when anything else could come first.
+    @inline(__always)
+    func yieldSwap(_ g: Goroutine, _ m: Machine) -> GoroutineRef? {
+        if deterministic {
+            yieldPut(g, m)
+            return nil
+        }
+        lock.lock()
+        globrunqput(g.ref)
+        var next: GoroutineRef? = nil
+        if !gcwaiting.load(ordering: .acquiring) && !shuttingDown.load(ordering: .acquiring), let pU = m.pU {
+            next = pU._withUnsafeGuaranteedRef { p in
+                guard p.timers.earliest.load(ordering: .relaxed) == .max, p.runqEmpty else { return nil }
+                return globrunqget(p, max: p.schedtick.load(ordering: .relaxed) % 61 == 0 ? 1 : 0)
+            }
+        }
+        lock.unlock()
+        return next
+    }
 }

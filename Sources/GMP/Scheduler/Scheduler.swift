@@ -75,14 +75,20 @@ public final class Scheduler: @unchecked Sendable {
     let gFreeGlobalCount = Atomic<Int>(0)
     /// Goroutine id generator (Go's sched.goidgen); relaxed (ids need only be unique).
     let goidGen = Atomic<Int64>(0)
-    /// Goroutines created and not yet exited; relaxed (a limit check and a statistic).
-    let liveGoroutines = Atomic<Int>(0)
-    /// Published goroutines that are not `isSystem` and have not exited (`numGoroutine`):
-    /// added to by `publish`, after `go(prepare:)` set the flag, subtracted by `goexit0`;
-    /// relaxed (a statistic).
-    let userGoroutines = Atomic<Int>(0)
-    /// The main goroutine: written by `run` before any M starts, then read-only.
-    unowned(unsafe) var mainG: Goroutine?
+    /// Two counts in one word, so that a user goroutine's spawn and exit pay one atomic
+    /// each and a reader sees both counts at one instant: the low 32 bits (`liveMask`)
+    /// count goroutines created and not yet exited (`goroutineCount`, the limit check);
+    /// the bits above (`systemUnit` each) count the published `isSystem` ones among them
+    /// (Go's sched.ngsys), added by `publish`, after `go(prepare:)` set the flag, and
+    /// removed with the live count by `goexit0`. `numGoroutine` is the difference, as Go's
+    /// NumGoroutine is gcount() - ngsys. Relaxed: a limit check and statistics.
+    let goroutineCounts = Atomic<Int>(0)
+    static let liveMask = (1 << 32) - 1
+    static let systemUnit = 1 << 32
+    /// The main goroutine (+0, GoroutineRef.swift): written by `run` before any M starts,
+    /// then read-only. A ref, not an `unowned(unsafe)` reference: every exit compares it,
+    /// and loading the reference retained and released the main goroutine each time.
+    var mainG: GoroutineRef?
     /// Goroutine stacks (StackPool has its own lock).
     let stacks: StackPool
 
@@ -179,7 +185,7 @@ public final class Scheduler: @unchecked Sendable {
         tc_signals_install()
         let g = try newGoroutine(main, parent: nil)
         publish(g, parent: nil)
-        mainG = g.goroutine
+        mainG = g
         if let det { det.makeRunnable(g.goroutine) } else { lock.withLock { globrunqput(g) } }
         if det == nil { startSysmon() }
         if det != nil && Machine.current == nil && tc_thread_stack_size() >= Self.callingThreadStack {

@@ -51,7 +51,7 @@ extension Scheduler {
         let p = m.p!
         p.syscalltick.add(1, ordering: .relaxed)
         p.curg.store(nil, ordering: .relaxed)
-        g.casStatus(from: .running, to: .syscall)
+        g.leaveRunning(to: .syscall)
         p.m = nil
         m.p = nil
         if block {
