@@ -195,6 +195,12 @@ int tc_fd_close(int fd);
 /// Raises the soft RLIMIT_NOFILE to `want` (capped at the hard limit); returns the new soft limit.
 long tc_raise_nofile(long want);
 
+// MARK: - Prefetch
+
+/// Asks the CPU to bring the cache line holding `p` in for reading, without waiting for it
+/// (the mark drain issues it for a grey object's header several objects before scanning it).
+static inline void tc_prefetch(const void *p) { __builtin_prefetch(p, 0, 3); }
+
 // MARK: - Relaxed word access for lock-free ring slots
 
 static inline uintptr_t tc_load_relaxed(const uintptr_t *p) {

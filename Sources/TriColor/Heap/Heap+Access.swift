@@ -122,6 +122,13 @@ extension Heap {
         Heap.loadHeader(arena + Int(truncatingIfNeeded: ref.offset))
     }
 
+    /// Starts bringing `ref`'s header (and the fields in its cache line) into the cache,
+    /// without waiting: the drain's look-ahead.
+    @inline(__always)
+    func prefetchHeader(_ ref: Ref) {
+        tc_prefetch(arena + Int(truncatingIfNeeded: ref.offset))
+    }
+
     /// Loads the header word at `p` (relaxed atomic; a plain load in release code).
     @inlinable @inline(__always)
     static func loadHeader(_ p: UnsafeMutableRawPointer) -> UInt64 {
