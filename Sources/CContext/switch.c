@@ -175,8 +175,10 @@ static void tc_context_start(void *arg) {
 // (fixed upstream by llvm/llvm-project#171766, not in this toolchain). A fiber destroyed
 // before it traced anything walks garbage; CI died so in OnFinished (SIGSEGV, then TSan's
 // own CHECK(thr->slot) in its signal handler) while a dropped runtime destroyed its
-// goroutines. Making the fiber current for an instant before destroying it was not enough
-// (the switch's acquire records no event on the fiber when it still owns its slot).
+// goroutines. Making the fiber current for an instant before destroying it was not enough:
+// CI died with that workaround in place. (A C reproducer that destroys never-run fibers
+// crashes without it and not with it, so why it failed in CI is not established; destroying
+// almost no fibers avoids the question.)
 //
 // So a fiber is destroyed almost never. A reused goroutine keeps its fiber for its next
 // life (Go's gfput/gfget keep the G; its TSan identity goes with it), and a goroutine that

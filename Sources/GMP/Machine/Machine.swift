@@ -116,9 +116,9 @@ import Synchronization
     }
 
     /// The scheduler loop on g0 (Go's schedule): find a goroutine, run it until it switches
-    /// back, do what it asked, repeat. Returns at shutdown. A goroutine that yielded may name the next one itself (`Scheduler.yieldSwap`, the
-    /// answer findRunnable would give, found in the same hold of `lock`); otherwise the next
-    /// comes from `schedule`.
+    /// back, do what it asked, repeat. Returns at shutdown. A goroutine that yielded may
+    /// name the next one itself (`Scheduler.yieldSwap`, the answer findRunnable would give,
+    /// found in the same hold of `lock`); otherwise the next comes from `schedule`.
     private func scheduleLoop() {
         var next: GoroutineRef? = nil
         while true {
